@@ -1,0 +1,116 @@
+/* internal.h - what the endpoint files of src/api share: the per-request call,
+ * replies, argument parsing, deferred writes and route tables.
+ *
+ * A call lives from routing until the HTTP request is finished. Reads answer
+ * at once with reply_*. Writes call call_write(): the write function then
+ * runs on the engine thread inside the group-commit transaction and records
+ * its answer with set_reply/set_error; the answer is sent only after the
+ * transaction committed (a failed commit turns it into 503).
+ */
+#ifndef JOBSD_API_INTERNAL_H
+#define JOBSD_API_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "engine/engine.h"
+#include "model/error.h"
+#include "model/job.h"
+#include "store/store.h"
+
+struct auth_cache;
+
+struct api {
+	struct store *store;
+	struct engine *engine;
+	struct workspace *workspace;
+	const struct config *config;
+	const struct clock *clock;
+	struct job_limits limits;
+	_Atomic bool ready;
+	struct auth_cache *auth_cache;
+	_Atomic uint64_t auth_generation; /* bumped after writes that revoke access */
+};
+
+struct call {
+	struct api *api;
+	struct http_request *req;
+	int version;		/* 20, 21 or 22 */
+	struct store_user user; /* who is calling */
+	json_t *body;		/* the JSON body (an object), or NULL */
+	const char *rest;	/* after a prefix route: the rest of the path */
+
+	/* A deferred write (call_write). */
+	struct engine_op op;
+	int (*write)(struct call *c, struct store *st);
+	void *data; /* the endpoint's state for its write, freed with the call */
+	void (*data_free)(void *);
+	int status;
+	json_t *reply;
+	bool auth_changed; /* set by a write that can revoke access (auth.c) */
+};
+
+/* --- replies: each sends the HTTP response (reads) ---------------------------- */
+void reply_json(struct call *c, int status, json_t *value); /* steals value */
+void reply_empty(struct call *c);			    /* 200 {} */
+void reply_error(struct call *c, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void reply_model_error(struct call *c, const struct model_error *err);
+/* A store failure on a read: 503 when the disk or database is unavailable. */
+void reply_store_error(struct call *c, int rc);
+
+/* --- answers recorded by a write function (engine thread) ------------------------ */
+void set_reply(struct call *c, int status, json_t *value); /* steals value */
+int set_error(struct call *c, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int set_store_error(struct call *c, int rc);
+
+/* Defers the request and hands write() to the engine. write returns 0 to
+ * keep its changes; non-zero undoes them (it should have set an error). */
+void call_write(struct call *c, int (*write)(struct call *c, struct store *st));
+
+/* --- arguments: from the JSON body, else the query string --------------------------
+ * Each returns 0 when found, 1 when absent and not required, and -1 after
+ * replying with an error naming the argument. */
+int arg_int64(struct call *c, const char *name, bool required, int64_t *out);
+int arg_bool(struct call *c, const char *name, bool *out);
+int arg_string(struct call *c, const char *name, bool required, const char **out);
+
+/* --- authentication (auth.c) -------------------------------------------------------- */
+/* 0 when the call carries a valid bearer token (c->user is set); otherwise
+ * replies 401 (no credentials) or 403 (bad ones) and returns -1. */
+int authenticate(struct call *c);
+int auth_cache_create(struct auth_cache **out);
+void auth_cache_free(struct auth_cache *cache);
+/* Forgets every cached verification; called after a committed write that
+ * may have revoked a token or a user. */
+void api_auth_changed(struct api *api);
+
+/* The current time from the api's clock, ms. */
+int64_t call_now_ms(const struct call *c);
+
+/* --- routes ------------------------------------------------------------------------ */
+enum route_versions { V20 = 1, V21 = 2, V22 = 4, VALL = V20 | V21 | V22 };
+enum route_flags {
+	ROUTE_PREFIX = 1,   /* path matches a prefix; call->rest gets the remainder */
+	ROUTE_ADMIN = 2,    /* only admins */
+	ROUTE_RAW_BODY = 4, /* do not parse the body as JSON (the endpoint does) */
+};
+
+struct route {
+	const char *method;
+	const char *path; /* after /api/<version>/ */
+	unsigned versions;
+	void (*fn)(struct call *c);
+	unsigned flags;
+};
+
+/* Route tables of the endpoint files, each ended by a route with path NULL. */
+extern const struct route jobs_routes[];
+extern const struct route token_routes[];
+extern const struct route scim_routes[];
+extern const struct route workspace_routes[];
+
+#endif

@@ -1,0 +1,578 @@
+/* jobs.c - jobs/create, get, list, update, reset, delete (API 2.0-2.2).
+ *
+ * Validation and JSON work happen on the HTTP thread before a write is
+ * handed to the engine; update is the exception, because it must read the
+ * current settings and write the merged ones atomically, so its merge runs
+ * inside the engine's transaction. Reads go to the store directly.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "config.h"
+#include "http/server.h"
+#include "util/base64.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+/* --- rows <-> JSON ----------------------------------------------------------- */
+
+struct job_write {
+	struct store_job job;
+	int64_t job_id;
+	const json_t *new_settings, *fields_to_remove; /* borrowed from the body */
+};
+
+static void job_write_free(void *p)
+{
+	struct job_write *w = p;
+	if (!w)
+		return;
+	store_job_release(&w->job);
+	free(w);
+}
+
+static char *dump(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+	if (!s) {
+		log_error("jobs: out of memory serializing settings");
+		abort();
+	}
+	return s;
+}
+
+/* The stored texts of settings: the full settings and the brief ones
+ * (without tasks and job_clusters, for jobs/list). One serialization serves
+ * both: the brief text is dumped, then the two arrays are appended to it. */
+static void dump_settings(json_t *settings, char **full, char **brief)
+{
+	static const char *const heavy[] = {"tasks", "job_clusters"};
+	json_t *arrays[2];
+	for (int i = 0; i < 2; i++) {
+		arrays[i] = json_incref(json_object_get(settings, heavy[i]));
+		json_object_del(settings, heavy[i]);
+	}
+	*brief = dump(settings);
+	struct strbuf sb;
+	strbuf_init(&sb, SIZE_MAX / 2);
+	size_t n = strlen(*brief);
+	strbuf_append(&sb, *brief, n - 1); /* without its closing brace */
+	bool members = n > 2;
+	for (int i = 0; i < 2; i++) {
+		if (!arrays[i])
+			continue;
+		char *text = dump(arrays[i]);
+		strbuf_printf(&sb, "%s\"%s\":%s", members ? "," : "", heavy[i], text);
+		free(text);
+		members = true;
+		json_object_set_new(settings, heavy[i], arrays[i]); /* put back */
+	}
+	strbuf_puts(&sb, "}");
+	*full = strbuf_detach(&sb, NULL);
+}
+
+/* Fills the derived columns of a row from normalized settings. */
+static void row_from_settings(struct store_job *j, json_t *settings, const char *creator)
+{
+	free(j->settings);
+	free(j->settings_brief);
+	free(j->name_key);
+	free(j->run_as);
+	dump_settings(settings, &j->settings, &j->settings_brief);
+	j->name_key = job_name_key(settings);
+	j->run_as = strdup(job_run_as_user(settings, creator));
+	j->format = job_settings_format(settings);
+	j->paged_len = job_settings_paged_len(settings);
+	if (!j->name_key || !j->run_as)
+		abort();
+}
+
+static json_t *parse_stored(const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+	if (!v) {
+		log_error("jobs: stored settings are not valid JSON");
+		v = json_object();
+	}
+	return v;
+}
+
+/* Responses can be large (a list of jobs with their tasks) but not unbounded. */
+#define MAX_RESPONSE (512u << 20)
+
+/* Appends the settings of j as API `version` shows them. The stored text
+ * goes out as it is whenever no reshaping is needed, which is the common
+ * case and costs no parsing; 2.0's single-task view and 2.2's paging of
+ * large arrays go through the model. *more: later pages hold more. */
+static int append_settings(struct strbuf *sb, const struct store_job *j, const char *stored,
+			   int version, long page, bool *more)
+{
+	*more = false;
+	bool flatten = version == 20 && j->format == JOB_FORMAT_SINGLE_TASK;
+	bool paging = version == 22 && (page > 0 || j->paged_len > JOB_PAGE_SIZE);
+	if (!flatten && !paging)
+		return strbuf_puts(sb, stored);
+	json_t *s = parse_stored(stored), *e = job_settings_emit(s, version);
+	json_decref(s);
+	if (paging) {
+		json_t *paged = job_settings_page(e, page, more);
+		json_decref(e);
+		e = paged;
+	}
+	char *text = dump(e);
+	json_decref(e);
+	int rc = strbuf_puts(sb, text);
+	free(text);
+	return rc;
+}
+
+/* The Job of jobs/get (with_run_as) or the BaseJob of jobs/list, without
+ * its closing brace so that callers can add members. */
+static int append_job(struct strbuf *sb, const struct store_job *j, const char *stored, int version,
+		      long page, bool with_run_as, bool *more)
+{
+	int rc = strbuf_printf(sb, "{\"job_id\":%" PRId64 ",\"creator_user_name\":", j->job_id);
+	rc |= strbuf_json_string(sb, j->creator);
+	if (with_run_as) {
+		rc |= strbuf_puts(sb, ",\"run_as_user_name\":");
+		rc |= strbuf_json_string(sb, j->run_as);
+	}
+	rc |= strbuf_puts(sb, ",\"settings\":");
+	rc |= append_settings(sb, j, stored, version, page, more);
+	rc |= strbuf_printf(sb, ",\"created_time\":%" PRId64, j->created_ms);
+	return rc;
+}
+
+static void reply_text(struct call *c, struct strbuf *sb, int rc)
+{
+	if (rc) {
+		strbuf_release(sb);
+		return reply_error(
+			c, 500, "INTERNAL_ERROR",
+			"The response would be larger than %u bytes; ask for fewer items",
+			MAX_RESPONSE);
+	}
+	size_t len;
+	char *body = strbuf_detach(sb, &len);
+	http_respond(c->req, 200, NULL, body, len);
+}
+
+static void reply_no_job(struct call *c, int64_t id)
+{
+	/* SDKs match this text to raise ResourceDoesNotExist. */
+	reply_error(c, 400, MODEL_INVALID, "Job %" PRId64 " does not exist.", id);
+}
+
+/* --- page tokens ------------------------------------------------------------------
+ * Opaque to clients: base64url of "<kind><number>". jobs/get pages arrays
+ * ("g<page>"); jobs/list pages by keyset on job_id, newest first: "n<id>"
+ * continues below id, "p<id>" goes back above id. */
+
+static char *make_token(char kind, int64_t n)
+{
+	char raw[32];
+	int len = snprintf(raw, sizeof(raw), "%c%" PRId64, kind, n);
+	return base64url_encode(raw, (size_t)len);
+}
+
+static int read_token(struct call *c, const char *token, const char *kinds, char *kind, int64_t *n)
+{
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	char *end = NULL;
+	bool ok = base64url_decode(token, &raw, &len) == 0 && len >= 2 &&
+		  strchr(kinds, raw[0]) != NULL;
+	if (ok) {
+		*kind = (char)raw[0];
+		*n = strtoll((char *)raw + 1, &end, 10);
+		ok = end && *end == '\0' && *n >= 0;
+	}
+	free(raw);
+	if (!ok)
+		reply_error(c, 400, MODEL_INVALID, "Invalid page_token '%.64s'", token);
+	return ok ? 0 : -1;
+}
+
+/* --- create ---------------------------------------------------------------------- */
+
+static int create_write(struct call *c, struct store *st)
+{
+	struct job_write *w = c->data;
+	int64_t n;
+	int rc = store_job_count(st, &n);
+	if (rc != STORE_OK)
+		return set_store_error(c, rc);
+	if (n >= c->api->config->max_saved_jobs)
+		return set_error(c, 400, "RESOURCE_LIMIT_EXCEEDED",
+				 "The workspace already holds %" PRId64
+				 " jobs, the most it may hold (max_saved_jobs); delete jobs first",
+				 n);
+	rc = store_job_insert(st, &w->job);
+	if (rc != STORE_OK)
+		return set_store_error(c, rc);
+	json_t *r = json_object();
+	json_object_set_new(r, "job_id", json_integer(w->job.job_id));
+	set_reply(c, 200, r);
+	return 0;
+}
+
+static void jobs_create(struct call *c)
+{
+	/* Permissions come with a later issue; the list is accepted, not kept. */
+	json_object_del(c->body, "access_control_list");
+	json_t *settings;
+	enum job_format format;
+	struct model_error err;
+	if (job_settings_parse(json_incref(c->body), c->version, "", JOB_CREATE, &c->api->limits,
+			       &settings, &format, &err))
+		return reply_model_error(c, &err);
+	struct job_write *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->job.created_ms = call_now_ms(c);
+	w->job.creator = strdup(c->user.name);
+	w->job.created_version = c->version;
+	row_from_settings(&w->job, settings, c->user.name);
+	json_decref(settings);
+	c->data = w;
+	c->data_free = job_write_free;
+	call_write(c, create_write);
+}
+
+/* --- get ------------------------------------------------------------------------- */
+
+static void jobs_get(struct call *c)
+{
+	int64_t id;
+	const char *token = NULL;
+	if (arg_int64(c, "job_id", true, &id) < 0 || arg_string(c, "page_token", false, &token) < 0)
+		return;
+	int64_t page = 0;
+	char kind;
+	if (token && *token && read_token(c, token, "g", &kind, &page))
+		return;
+	struct store_job j;
+	int rc = store_job_get(c->api->store, id, &j);
+	if (rc == STORE_NOT_FOUND)
+		return reply_no_job(c, id);
+	if (rc != STORE_OK)
+		return reply_store_error(c, rc);
+	struct strbuf sb;
+	strbuf_init(&sb, MAX_RESPONSE);
+	bool more;
+	rc = append_job(&sb, &j, j.settings, c->version, (long)page, true, &more);
+	if (more) {
+		char *next = make_token('g', page + 1);
+		rc |= strbuf_printf(&sb, ",\"next_page_token\":\"%s\",\"has_more\":true", next);
+		free(next);
+	}
+	rc |= strbuf_puts(&sb, "}");
+	store_job_release(&j);
+	reply_text(c, &sb, rc);
+}
+
+/* --- list ------------------------------------------------------------------------ */
+
+/* The rendered items of one list page, in the order the store gave them. */
+struct list_ctx {
+	int version;
+	bool full;
+	int rc;
+	size_t n, cap;
+	char **items;
+	int64_t *ids;
+};
+
+static int list_row(void *arg, const struct store_job *j)
+{
+	struct list_ctx *l = arg;
+	struct strbuf sb;
+	strbuf_init(&sb, MAX_RESPONSE);
+	bool more = false;
+	/* List items are paged like jobs/get's first page (2.2, expand_tasks). */
+	int rc = append_job(&sb, j, l->full ? j->settings : j->settings_brief, l->version, 0, false,
+			    &more);
+	if (more)
+		rc |= strbuf_puts(&sb, ",\"has_more\":true");
+	rc |= strbuf_puts(&sb, "}");
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 32;
+		l->items = realloc(l->items, l->cap * sizeof(*l->items));
+		l->ids = realloc(l->ids, l->cap * sizeof(*l->ids));
+		if (!l->items || !l->ids)
+			abort();
+	}
+	l->items[l->n] = strbuf_detach(&sb, NULL);
+	l->ids[l->n++] = j->job_id;
+	l->rc |= rc;
+	return rc;
+}
+
+static void list_ctx_release(struct list_ctx *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	free(l->ids);
+}
+
+/* Reads the list arguments. limit: 2.0 lists everything unless asked; 2.1+
+ * default 20, oversize values are clamped to 100 (AppKit sends 100). */
+static int list_args(struct call *c, struct store_job_query *q, bool *expand, char *dir,
+		     int64_t *anchor)
+{
+	int64_t limit = 0, offset = 0;
+	const char *token = NULL, *name = NULL;
+	*expand = false;
+	*dir = 0;
+	if (arg_int64(c, "limit", false, &limit) < 0 ||
+	    arg_int64(c, "offset", false, &offset) < 0 || arg_bool(c, "expand_tasks", expand) < 0 ||
+	    arg_string(c, "page_token", false, &token) < 0 ||
+	    arg_string(c, "name", false, &name) < 0)
+		return -1;
+	if (limit < 0 || offset < 0) {
+		reply_error(c, 400, MODEL_INVALID, "Invalid %s %" PRId64 ": must not be negative",
+			    limit < 0 ? "limit" : "offset", limit < 0 ? limit : offset);
+		return -1;
+	}
+	if (limit == 0)
+		limit = c->version == 20 ? INT32_MAX - 1 : 20;
+	else if (limit > 100 && c->version != 20)
+		limit = 100;
+	q->limit = (int)limit;
+	q->offset = offset;
+	if (token && *token) {
+		if (read_token(c, token, "np", dir, anchor))
+			return -1;
+		q->offset = 0;
+		if (*dir == 'n')
+			q->below_id = *anchor;
+		else
+			q->above_id = *anchor;
+	}
+	if (name && *name) {
+		json_t *tmp = json_object();
+		json_object_set_new(tmp, "name", json_string(name));
+		q->name_key = job_name_key(tmp); /* freed by the caller */
+		json_decref(tmp);
+	}
+	q->full_settings = *expand || c->version == 20;
+	return 0;
+}
+
+static void jobs_list(struct call *c)
+{
+	struct store_job_query q = {0};
+	bool expand;
+	char dir;
+	int64_t anchor = 0;
+	if (list_args(c, &q, &expand, &dir, &anchor))
+		return;
+	struct list_ctx l = {.version = c->version, .full = q.full_settings};
+	int limit = q.limit;
+	q.limit = limit + 1; /* one more tells whether there is a next page */
+	int rc = store_job_list(c->api->store, &q, list_row, &l);
+	free((char *)q.name_key);
+	if (rc != STORE_OK) {
+		list_ctx_release(&l);
+		return reply_store_error(c, rc);
+	}
+	bool extra = l.n > (size_t)limit;
+	size_t n = extra ? (size_t)limit : l.n;
+	/* A "p" page was read oldest first; it is shown newest first. Going
+	 * back, the extra row means newer pages remain; going forward, older. */
+	bool back = dir == 'p';
+	bool has_next = back ? true : extra;
+	bool has_prev = back ? extra : (dir == 'n' || q.offset > 0);
+
+	struct strbuf sb;
+	strbuf_init(&sb, MAX_RESPONSE);
+	int out = l.rc;
+	if (n > 0) {
+		out |= strbuf_puts(&sb, "{\"jobs\":[");
+		for (size_t k = 0; k < n; k++) {
+			size_t i = back ? n - 1 - k : k;
+			out |= strbuf_puts(&sb, k ? "," : "");
+			out |= strbuf_puts(&sb, l.items[i]);
+		}
+		out |= strbuf_printf(&sb, "],\"has_more\":%s", has_next ? "true" : "false");
+	} else {
+		out |= strbuf_puts(&sb, "{\"has_more\":false");
+	}
+	int64_t newest = n ? l.ids[back ? n - 1 : 0] : 0, oldest = n ? l.ids[back ? 0 : n - 1] : 0;
+	if (n > 0 && has_next) {
+		char *t = make_token('n', oldest);
+		out |= strbuf_printf(&sb, ",\"next_page_token\":\"%s\"", t);
+		free(t);
+	}
+	if (n > 0 && has_prev) {
+		char *t = make_token('p', newest);
+		out |= strbuf_printf(&sb, ",\"prev_page_token\":\"%s\"", t);
+		free(t);
+	}
+	out |= strbuf_puts(&sb, "}");
+	list_ctx_release(&l);
+	reply_text(c, &sb, out);
+}
+
+/* --- update, reset, delete --------------------------------------------------------- */
+
+static int get_for_write(struct call *c, struct store *st, int64_t id, struct store_job *j)
+{
+	int rc = store_job_get(st, id, j);
+	if (rc == STORE_NOT_FOUND)
+		return set_error(c, 400, MODEL_INVALID, "Job %" PRId64 " does not exist.", id);
+	if (rc != STORE_OK)
+		return set_store_error(c, rc);
+	return 0;
+}
+
+static int update_write(struct call *c, struct store *st)
+{
+	struct job_write *w = c->data;
+	if (get_for_write(c, st, w->job_id, &w->job))
+		return -1;
+	json_t *current = parse_stored(w->job.settings), *merged;
+	enum job_format format;
+	struct model_error err;
+	int rc = job_settings_update(current, (enum job_format)w->job.format, w->new_settings,
+				     w->fields_to_remove, c->version, &c->api->limits, &merged,
+				     &format, &err);
+	json_decref(current);
+	if (rc)
+		return set_error(c, err.status, err.code, "%s", err.message);
+	row_from_settings(&w->job, merged, w->job.creator);
+	json_decref(merged);
+	rc = store_job_update(st, &w->job);
+	if (rc != STORE_OK)
+		return set_store_error(c, rc);
+	set_reply(c, 200, json_object());
+	return 0;
+}
+
+static void jobs_update(struct call *c)
+{
+	struct job_write *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	c->data = w;
+	c->data_free = job_write_free;
+	if (arg_int64(c, "job_id", true, &w->job_id) < 0)
+		return;
+	w->new_settings = json_object_get(c->body, "new_settings");
+	w->fields_to_remove = json_object_get(c->body, "fields_to_remove");
+	if (json_is_null(w->new_settings))
+		w->new_settings = NULL;
+	if (json_is_null(w->fields_to_remove))
+		w->fields_to_remove = NULL;
+	call_write(c, update_write);
+}
+
+static int reset_write(struct call *c, struct store *st)
+{
+	struct job_write *w = c->data;
+	struct store_job cur;
+	if (get_for_write(c, st, w->job_id, &cur))
+		return -1;
+	w->job.job_id = w->job_id;
+	/* run_as falls back to the job's creator, known only now. */
+	if (strcmp(w->job.run_as, c->user.name) == 0 && strcmp(cur.creator, c->user.name) != 0) {
+		free(w->job.run_as);
+		w->job.run_as = strdup(cur.creator);
+	}
+	store_job_release(&cur);
+	int rc = store_job_update(st, &w->job);
+	if (rc != STORE_OK)
+		return set_store_error(c, rc);
+	set_reply(c, 200, json_object());
+	return 0;
+}
+
+static void jobs_reset(struct call *c)
+{
+	struct job_write *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	c->data = w;
+	c->data_free = job_write_free;
+	if (arg_int64(c, "job_id", true, &w->job_id) < 0)
+		return;
+	json_t *ns = json_object_get(c->body, "new_settings");
+	if (!ns || json_is_null(ns))
+		return reply_error(c, 400, MODEL_INVALID, "Missing required field: new_settings");
+	json_t *settings;
+	enum job_format format;
+	struct model_error err;
+	if (job_settings_parse(json_incref(ns), c->version, "new_settings", JOB_RESET,
+			       &c->api->limits, &settings, &format, &err))
+		return reply_model_error(c, &err);
+	row_from_settings(&w->job, settings, c->user.name);
+	json_decref(settings);
+	call_write(c, reset_write);
+}
+
+static int delete_write(struct call *c, struct store *st)
+{
+	struct job_write *w = c->data;
+	int rc = store_job_delete(st, w->job_id);
+	/* The 2.0 documentation makes deleting a removed job a no-op; later
+	 * versions report the unknown id like every other call. */
+	if (rc == STORE_NOT_FOUND && c->version != 20)
+		return set_error(c, 400, MODEL_INVALID, "Job %" PRId64 " does not exist.",
+				 w->job_id);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+		return set_store_error(c, rc);
+	set_reply(c, 200, json_object());
+	return 0;
+}
+
+static void jobs_delete(struct call *c)
+{
+	struct job_write *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	c->data = w;
+	c->data_free = job_write_free;
+	if (arg_int64(c, "job_id", true, &w->job_id) < 0)
+		return;
+	call_write(c, delete_write);
+}
+
+/* Endpoints of the Jobs API that later versions of jobsd implement: they
+ * answer 501 with a message saying so, never a misleading 404 or a fake. */
+static void not_yet(struct call *c)
+{
+	reply_error(c, 501, "NOT_IMPLEMENTED",
+		    "%s %s is part of the Jobs API but this jobsd does not implement it yet "
+		    "(see the compatibility table in README.md)",
+		    http_method(c->req), http_path(c->req));
+}
+
+const struct route jobs_routes[] = {
+	{"POST", "jobs/create", VALL, jobs_create, 0},
+	{"GET", "jobs/get", VALL, jobs_get, 0},
+	{"GET", "jobs/list", VALL, jobs_list, 0},
+	{"POST", "jobs/update", VALL, jobs_update, 0},
+	{"POST", "jobs/reset", VALL, jobs_reset, 0},
+	{"POST", "jobs/delete", VALL, jobs_delete, 0},
+	{"POST", "jobs/run-now", VALL, not_yet, ROUTE_RAW_BODY},
+	{"POST", "jobs/runs/submit", VALL, not_yet, ROUTE_RAW_BODY},
+	{"GET", "jobs/runs/list", VALL, not_yet, 0},
+	{"GET", "jobs/runs/get", VALL, not_yet, 0},
+	{"GET", "jobs/runs/get-output", VALL, not_yet, 0},
+	{"GET", "jobs/runs/export", VALL, not_yet, 0},
+	{"POST", "jobs/runs/cancel", VALL, not_yet, ROUTE_RAW_BODY},
+	{"POST", "jobs/runs/cancel-all", VALL, not_yet, ROUTE_RAW_BODY},
+	{"POST", "jobs/runs/delete", VALL, not_yet, ROUTE_RAW_BODY},
+	{"POST", "jobs/runs/repair", V21 | V22, not_yet, ROUTE_RAW_BODY},
+	{"GET", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX},
+	{"PUT", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX | ROUTE_RAW_BODY},
+	{"PATCH", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX | ROUTE_RAW_BODY},
+	{"POST", "policies/jobs/enforce-compliance", V20, not_yet, ROUTE_RAW_BODY},
+	{"GET", "policies/jobs/get-compliance", V20, not_yet, 0},
+	{"GET", "policies/jobs/list-compliance", V20, not_yet, 0},
+	{NULL, NULL, 0, NULL, 0},
+};

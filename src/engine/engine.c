@@ -1,0 +1,196 @@
+/* engine.c - see engine.h.
+ *
+ * The queue is a mutex-protected singly linked list; the engine takes the
+ * whole list at once (up to ENGINE_MAX_BATCH ops), so while one batch is
+ * being committed the next one accumulates: that is the group commit. */
+#include "engine/engine.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+struct engine {
+	struct store *store;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct engine_op *head, *tail;
+	bool stopping;
+};
+
+static struct engine_op *take_batch(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	while (!e->head && !e->stopping)
+		pthread_cond_wait(&e->wake, &e->lock);
+	struct engine_op *batch = e->head, *last = e->head;
+	for (int n = 1; last && last->next && n < ENGINE_MAX_BATCH; n++)
+		last = last->next;
+	if (last) {
+		e->head = last->next;
+		last->next = NULL;
+		if (!e->head)
+			e->tail = NULL;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return batch;
+}
+
+/* Runs one op inside its savepoint; returns its run code. */
+static int run_one(struct store *st, struct engine_op *op)
+{
+	if (store_savepoint(st) != STORE_OK)
+		return STORE_ERR;
+	int rc = op->run(op, st);
+	if (rc == 0)
+		store_savepoint_release(st);
+	else
+		store_savepoint_rollback(st);
+	return rc;
+}
+
+static void run_batch(struct engine *e, struct engine_op *batch)
+{
+	enum { STACK_RCS = 64 };
+	int stack_rcs[STACK_RCS];
+	int n = 0;
+	for (struct engine_op *op = batch; op; op = op->next)
+		n++;
+	int *rcs = n <= STACK_RCS ? stack_rcs : malloc(sizeof(int) * (size_t)n);
+	if (!rcs) {
+		log_error("engine: out of memory for a batch of %d", n);
+		abort();
+	}
+
+	int64_t t0 = clock_mono_us(&clock_system);
+	int commit_rc = store_begin(e->store);
+	if (commit_rc == STORE_OK) {
+		int i = 0;
+		for (struct engine_op *op = batch; op; op = op->next)
+			rcs[i++] = run_one(e->store, op);
+		int64_t t1 = clock_mono_us(&clock_system);
+		commit_rc = store_commit(e->store);
+		log_debug("engine: batch of %d: run %lld us, commit %lld us", n,
+			  (long long)(t1 - t0), (long long)(clock_mono_us(&clock_system) - t1));
+		if (commit_rc != STORE_OK)
+			log_error("engine: commit of %d writes failed: %s", n,
+				  store_rc_name(commit_rc));
+	} else {
+		log_error("engine: cannot begin a transaction: %s", store_rc_name(commit_rc));
+		for (int i = 0; i < n; i++)
+			rcs[i] = 0;
+	}
+
+	/* done() may free the op, so read next first. */
+	int i = 0;
+	for (struct engine_op *op = batch, *next; op; op = next) {
+		next = op->next;
+		op->done(op, rcs[i++], commit_rc);
+	}
+	if (rcs != stack_rcs)
+		free(rcs);
+}
+
+static void *engine_main(void *arg)
+{
+	struct engine *e = arg;
+	for (;;) {
+		struct engine_op *batch = take_batch(e);
+		if (!batch)
+			break; /* stopping and drained */
+		run_batch(e, batch);
+	}
+	return NULL;
+}
+
+int engine_start(struct engine **out, struct store *st)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -1;
+	e->store = st;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->wake, NULL);
+	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+		pthread_mutex_destroy(&e->lock);
+		pthread_cond_destroy(&e->wake);
+		free(e);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
+void engine_submit(struct engine *e, struct engine_op *op)
+{
+	op->next = NULL;
+	pthread_mutex_lock(&e->lock);
+	if (e->tail)
+		e->tail->next = op;
+	else
+		e->head = op;
+	e->tail = op;
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* engine_run_sync: wraps the caller's done() to signal a waiting thread. */
+struct sync_op {
+	struct engine_op op;
+	struct engine_op *inner;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool finished;
+	int rc;
+};
+
+static int sync_run(struct engine_op *op, struct store *st)
+{
+	struct sync_op *s = (struct sync_op *)op;
+	return s->inner->run(s->inner, st);
+}
+
+static void sync_done(struct engine_op *op, int run_rc, int commit_rc)
+{
+	struct sync_op *s = (struct sync_op *)op;
+	if (s->inner->done)
+		s->inner->done(s->inner, run_rc, commit_rc);
+	pthread_mutex_lock(&s->lock);
+	s->rc = run_rc ? run_rc : commit_rc;
+	s->finished = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int engine_run_sync(struct engine *e, struct engine_op *op)
+{
+	struct sync_op s = {.op = {.run = sync_run, .done = sync_done}, .inner = op};
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.cond, NULL);
+	engine_submit(e, &s.op);
+	pthread_mutex_lock(&s.lock);
+	while (!s.finished)
+		pthread_cond_wait(&s.cond, &s.lock);
+	pthread_mutex_unlock(&s.lock);
+	pthread_mutex_destroy(&s.lock);
+	pthread_cond_destroy(&s.cond);
+	return s.rc;
+}
+
+void engine_stop(struct engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	pthread_cond_signal(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->thread, NULL);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->wake);
+	free(e);
+}

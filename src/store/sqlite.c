@@ -1,0 +1,894 @@
+/* sqlite.c - the SQLite backend of store.h.
+ *
+ * One database file, DIR/jobsd.db, in WAL mode with synchronous=FULL: a
+ * commit returns once the WAL is fsynced, and readers never block the writer.
+ * One write connection, used only by the thread inside store_begin/commit
+ * (the engine thread; the main thread during start-up before the engine
+ * runs). Each other thread gets its own read-only connection on first use,
+ * kept in thread-local storage and closed when the thread exits or the store
+ * closes. Statements are prepared once per connection and reused.
+ *
+ * Schema changes are migrations: an append-only list applied in order at
+ * open, tracked by PRAGMA user_version, each in its own transaction.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/log.h"
+
+/* Append only: never edit a migration that has shipped. */
+static const char *const migrations[] = {
+	/* 1: users, tokens, jobs */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user_name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  display_name TEXT NOT NULL,"
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  admin INTEGER NOT NULL DEFAULT 0,"
+	"  created_ms INTEGER NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  token_id TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  created_by INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL,"
+	"  comment TEXT NOT NULL DEFAULT '',"
+	"  created_ms INTEGER NOT NULL,"
+	"  expiry_ms INTEGER NOT NULL);"
+	"CREATE INDEX tokens_by_user ON tokens(user_id);"
+	"CREATE TABLE jobs ("
+	"  job_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  created_ms INTEGER NOT NULL,"
+	"  creator TEXT NOT NULL,"
+	"  run_as TEXT NOT NULL,"
+	"  name_key TEXT NOT NULL,"
+	"  format INTEGER NOT NULL,"
+	"  created_version INTEGER NOT NULL,"
+	"  paged_len INTEGER NOT NULL,"
+	"  settings TEXT NOT NULL,"
+	"  settings_brief TEXT NOT NULL);"
+	"CREATE INDEX jobs_by_name ON jobs(name_key, job_id);"
+	/* Row counts that limits check on every write, kept by triggers in the
+	 * same transaction as the rows themselves: O(1) and never out of step. */
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO counters VALUES ('jobs', 0);"
+	"CREATE TRIGGER jobs_count_up AFTER INSERT ON jobs BEGIN "
+	"  UPDATE counters SET n = n + 1 WHERE name = 'jobs'; END;"
+	"CREATE TRIGGER jobs_count_down AFTER DELETE ON jobs BEGIN "
+	"  UPDATE counters SET n = n - 1 WHERE name = 'jobs'; END;",
+};
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_META_GET,
+	ST_META_SET,
+	ST_USER_INSERT,
+	ST_USER_GET,
+	ST_USER_BY_NAME,
+	ST_USER_LIST,
+	ST_USER_UPDATE,
+	ST_USER_DELETE,
+	ST_TOKEN_INSERT,
+	ST_TOKEN_GET,
+	ST_TOKEN_LIST_USER,
+	ST_TOKEN_LIST_ALL,
+	ST_TOKEN_DELETE,
+	ST_JOB_INSERT,
+	ST_JOB_GET,
+	ST_JOB_UPDATE,
+	ST_JOB_DELETE,
+	ST_JOB_COUNT,
+	ST_COUNT
+};
+
+#define USER_COLS  "id, user_name, display_name, active, admin, created_ms"
+#define TOKEN_COLS "token_id, user_id, hash, comment, created_ms, expiry_ms, created_by"
+#define JOB_COLS   "job_id, created_ms, creator, run_as, name_key, format, created_version, paged_len"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT op",
+	[ST_RELEASE] = "RELEASE op",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO op",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+			"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[ST_USER_INSERT] = "INSERT INTO users(user_name, display_name, active, admin, created_ms) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+	[ST_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE user_name = ?1",
+	[ST_USER_LIST] = "SELECT " USER_COLS " FROM users ORDER BY id",
+	[ST_USER_UPDATE] =
+		"UPDATE users SET display_name = ?2, active = ?3, admin = ?4 WHERE id = ?1",
+	[ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+	[ST_TOKEN_INSERT] =
+		"INSERT INTO tokens(" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE token_id = ?1",
+	[ST_TOKEN_LIST_USER] = "SELECT " TOKEN_COLS " FROM tokens WHERE user_id = ?1 "
+			       "ORDER BY created_ms, token_id",
+	[ST_TOKEN_LIST_ALL] = "SELECT " TOKEN_COLS " FROM tokens ORDER BY created_ms, token_id",
+	[ST_TOKEN_DELETE] = "DELETE FROM tokens WHERE token_id = ?1",
+	[ST_JOB_INSERT] = "INSERT INTO jobs(created_ms, creator, run_as, name_key, format, "
+			  "created_version, paged_len, settings, settings_brief) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_JOB_GET] = "SELECT " JOB_COLS ", settings, settings_brief FROM jobs WHERE job_id = ?1",
+	[ST_JOB_UPDATE] =
+		"UPDATE jobs SET name_key = ?2, format = ?3, paged_len = ?4, settings = ?5, "
+		"settings_brief = ?6, run_as = ?7 WHERE job_id = ?1",
+	[ST_JOB_DELETE] = "DELETE FROM jobs WHERE job_id = ?1",
+	[ST_JOB_COUNT] = "SELECT n FROM counters WHERE name = 'jobs'",
+};
+
+/* jobs/list statements, one per combination of filters (see job_list_sql). */
+#define JOB_LIST_VARIANTS 12
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[ST_COUNT];
+	sqlite3_stmt *job_list[JOB_LIST_VARIANTS];
+	struct conn *next; /* in the store's list of read connections */
+	struct sqlite_store *owner;
+};
+
+struct sqlite_store {
+	struct store base;
+	char path[PATH_MAX];
+	struct conn w;
+	pthread_key_t reader_key;
+	pthread_mutex_t readers_lock;
+	struct conn *readers;
+};
+
+/* The store whose transaction this thread is inside, if any. */
+static _Thread_local struct sqlite_store *tx_owner;
+
+static int map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE: return STORE_OK;
+	case SQLITE_FULL: return STORE_EFULL;
+	case SQLITE_IOERR: return (rc == SQLITE_IOERR_NOMEM) ? STORE_ENOMEM : STORE_EIO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return STORE_EBUSY;
+	case SQLITE_NOMEM: return STORE_ENOMEM;
+	case SQLITE_CONSTRAINT: return STORE_CONFLICT;
+	default: return STORE_ERR;
+	}
+}
+
+static int fail(struct conn *c, int rc, const char *what)
+{
+	log_error("store: %s failed: %s (%d)", what, sqlite3_errmsg(c->db), rc);
+	return map_rc(rc);
+}
+
+static void conn_close(struct conn *c)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->stmts[i]);
+	for (int i = 0; i < JOB_LIST_VARIANTS; i++)
+		sqlite3_finalize(c->job_list[i]);
+	sqlite3_close(c->db);
+	memset(c->stmts, 0, sizeof(c->stmts));
+	memset(c->job_list, 0, sizeof(c->job_list));
+	c->db = NULL;
+}
+
+static int conn_exec(struct conn *c, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_error("store: '%.60s' failed: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return map_rc(rc);
+	}
+	return STORE_OK;
+}
+
+static int conn_open(struct conn *c, const char *path, bool writer)
+{
+	int flags = SQLITE_OPEN_NOMUTEX |
+		    (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	memset(c, 0, sizeof(*c));
+	int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("store: cannot open '%s': %s", path,
+			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		sqlite3_close(c->db);
+		c->db = NULL;
+		return map_rc(rc);
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, 5000);
+	if (!writer)
+		return conn_exec(c, "PRAGMA query_only = ON");
+	return STORE_OK;
+}
+
+static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id)
+{
+	if (!c->stmts[id]) {
+		int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+					    &c->stmts[id], NULL);
+		if (rc != SQLITE_OK) {
+			fail(c, rc, stmt_sql[id]);
+			return NULL;
+		}
+	}
+	return c->stmts[id];
+}
+
+static void reader_destroy(void *p)
+{
+	struct conn *c = p;
+	struct sqlite_store *s = c->owner;
+	pthread_mutex_lock(&s->readers_lock);
+	for (struct conn **pp = &s->readers; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->readers_lock);
+	conn_close(c);
+	free(c);
+}
+
+/* The connection this thread should use: the write connection inside a
+ * transaction, else this thread's own read connection. */
+static struct conn *conn_for(struct sqlite_store *s)
+{
+	if (tx_owner == s)
+		return &s->w;
+	struct conn *c = pthread_getspecific(s->reader_key);
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	if (conn_open(c, s->path, false) != STORE_OK) {
+		free(c);
+		return NULL;
+	}
+	c->owner = s;
+	pthread_mutex_lock(&s->readers_lock);
+	c->next = s->readers;
+	s->readers = c;
+	pthread_mutex_unlock(&s->readers_lock);
+	pthread_setspecific(s->reader_key, c);
+	return c;
+}
+
+#define S(st) ((struct sqlite_store *)(st))
+
+/* Runs a statement that returns no rows; resets it afterwards. */
+static int step_done(struct conn *c, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			return STORE_CONFLICT;
+		return fail(c, rc, what);
+	}
+	return STORE_OK;
+}
+
+static int run_simple(struct sqlite_store *s, enum stmt_id id)
+{
+	sqlite3_stmt *q = stmt(&s->w, id);
+	if (!q)
+		return STORE_ERR;
+	return step_done(&s->w, q, stmt_sql[id]);
+}
+
+/* --- transactions ------------------------------------------------------------ */
+
+static int sq_begin(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	int rc = run_simple(s, ST_BEGIN);
+	if (rc == STORE_OK)
+		tx_owner = s;
+	return rc;
+}
+
+static int sq_commit(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	int rc = run_simple(s, ST_COMMIT);
+	if (rc != STORE_OK && !sqlite3_get_autocommit(s->w.db)) {
+		/* A failed COMMIT (disk full, fsync error) can leave the transaction
+		 * open; roll it back so the next batch starts clean. */
+		run_simple(s, ST_ROLLBACK);
+	}
+	tx_owner = NULL;
+	return rc;
+}
+
+static void sq_rollback(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	if (!sqlite3_get_autocommit(s->w.db))
+		run_simple(s, ST_ROLLBACK);
+	tx_owner = NULL;
+}
+
+static int sq_savepoint(struct store *st) { return run_simple(S(st), ST_SAVEPOINT); }
+static void sq_savepoint_release(struct store *st) { run_simple(S(st), ST_RELEASE); }
+
+static void sq_savepoint_rollback(struct store *st)
+{
+	/* ROLLBACK TO keeps the savepoint; release it so the names do not pile up. */
+	run_simple(S(st), ST_ROLLBACK_TO);
+	run_simple(S(st), ST_RELEASE);
+}
+
+/* --- helpers for rows ---------------------------------------------------------- */
+
+static void copy_text(char *dst, size_t n, sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static char *dup_text(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	return strdup(t ? (const char *)t : "");
+}
+
+/* --- meta -------------------------------------------------------------------- */
+
+static int sq_meta_get(struct store *st, const char *key, char *buf, size_t buflen)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_META_GET) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q), out;
+	if (rc == SQLITE_ROW) {
+		copy_text(buf, buflen, q, 0);
+		out = STORE_OK;
+	} else {
+		out = rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, rc, "meta get");
+	}
+	sqlite3_reset(q);
+	return out;
+}
+
+static int sq_meta_set(struct store *st, const char *key, const char *value)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_META_SET);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+	return step_done(c, q, "meta set");
+}
+
+/* --- users ------------------------------------------------------------------- */
+
+static void read_user(sqlite3_stmt *q, struct store_user *u)
+{
+	u->id = sqlite3_column_int64(q, 0);
+	copy_text(u->name, sizeof(u->name), q, 1);
+	copy_text(u->display_name, sizeof(u->display_name), q, 2);
+	u->active = sqlite3_column_int(q, 3) != 0;
+	u->admin = sqlite3_column_int(q, 4) != 0;
+	u->created_ms = sqlite3_column_int64(q, 5);
+}
+
+static int sq_user_insert(struct store *st, struct store_user *u)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_USER_INSERT);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, u->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, u->display_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, u->active);
+	sqlite3_bind_int(q, 4, u->admin);
+	sqlite3_bind_int64(q, 5, u->created_ms);
+	int rc = step_done(c, q, "user insert");
+	if (rc == STORE_OK)
+		u->id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+/* Runs a one-row user query whose ?1 is already bound. */
+static int user_one(struct conn *c, sqlite3_stmt *q, struct store_user *out)
+{
+	int rc = sqlite3_step(q), res;
+	if (rc == SQLITE_ROW) {
+		read_user(q, out);
+		res = STORE_OK;
+	} else {
+		res = rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, rc, "user get");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return res;
+}
+
+static int sq_user_get(struct store *st, int64_t id, struct store_user *out)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_USER_GET) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, id);
+	return user_one(c, q, out);
+}
+
+static int sq_user_get_by_name(struct store *st, const char *name, struct store_user *out)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_USER_BY_NAME) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	return user_one(c, q, out);
+}
+
+static int sq_user_list(struct store *st, int (*cb)(void *, const struct store_user *), void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_USER_LIST) : NULL;
+	if (!q)
+		return STORE_ERR;
+	int rc, res = STORE_OK;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_user u;
+		read_user(q, &u);
+		if (cb(arg, &u))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = fail(c, rc, "user list");
+	sqlite3_reset(q);
+	return res;
+}
+
+static int sq_user_update(struct store *st, const struct store_user *u)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_USER_UPDATE);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, u->id);
+	sqlite3_bind_text(q, 2, u->display_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, u->active);
+	sqlite3_bind_int(q, 4, u->admin);
+	int rc = step_done(c, q, "user update");
+	if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+		return STORE_NOT_FOUND;
+	return rc;
+}
+
+static int sq_user_delete(struct store *st, int64_t id)
+{
+	struct conn *c = &S(st)->w;
+	/* Tokens go with their user: the schema cascades, but only with
+	 * foreign_keys on, which the write connection sets at open. */
+	sqlite3_stmt *q = stmt(c, ST_USER_DELETE);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, id);
+	int rc = step_done(c, q, "user delete");
+	if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+		return STORE_NOT_FOUND;
+	return rc;
+}
+
+/* --- tokens ------------------------------------------------------------------ */
+
+static void read_token(sqlite3_stmt *q, struct store_token *t)
+{
+	copy_text(t->id, sizeof(t->id), q, 0);
+	t->user_id = sqlite3_column_int64(q, 1);
+	memset(t->hash, 0, sizeof(t->hash));
+	int n = sqlite3_column_bytes(q, 2);
+	const void *h = sqlite3_column_blob(q, 2);
+	if (h && n == (int)sizeof(t->hash))
+		memcpy(t->hash, h, sizeof(t->hash));
+	copy_text(t->comment, sizeof(t->comment), q, 3);
+	t->created_ms = sqlite3_column_int64(q, 4);
+	t->expiry_ms = sqlite3_column_int64(q, 5);
+	t->created_by = sqlite3_column_int64(q, 6);
+}
+
+static int sq_token_insert(struct store *st, const struct store_token *t)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_TOKEN_INSERT);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, t->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, t->user_id);
+	sqlite3_bind_blob(q, 3, t->hash, sizeof(t->hash), SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, t->comment, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, t->created_ms);
+	sqlite3_bind_int64(q, 6, t->expiry_ms);
+	sqlite3_bind_int64(q, 7, t->created_by);
+	return step_done(c, q, "token insert");
+}
+
+static int sq_token_get(struct store *st, const char *id, struct store_token *out)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_TOKEN_GET) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q), res;
+	if (rc == SQLITE_ROW) {
+		read_token(q, out);
+		res = STORE_OK;
+	} else {
+		res = rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, rc, "token get");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return res;
+}
+
+static int sq_token_list(struct store *st, int64_t user_id,
+			 int (*cb)(void *, const struct store_token *), void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, user_id < 0 ? ST_TOKEN_LIST_ALL : ST_TOKEN_LIST_USER) : NULL;
+	if (!q)
+		return STORE_ERR;
+	if (user_id >= 0)
+		sqlite3_bind_int64(q, 1, user_id);
+	int rc, res = STORE_OK;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_token t;
+		read_token(q, &t);
+		if (cb(arg, &t))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = fail(c, rc, "token list");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return res;
+}
+
+static int sq_token_delete(struct store *st, const char *id)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_TOKEN_DELETE);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	int rc = step_done(c, q, "token delete");
+	if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+		return STORE_NOT_FOUND;
+	return rc;
+}
+
+/* --- jobs -------------------------------------------------------------------- */
+
+/* Reads JOB_COLS and then, from column 8 on, the settings columns present. */
+static int read_job(sqlite3_stmt *q, struct store_job *j, bool full, bool brief)
+{
+	memset(j, 0, sizeof(*j));
+	j->job_id = sqlite3_column_int64(q, 0);
+	j->created_ms = sqlite3_column_int64(q, 1);
+	j->creator = dup_text(q, 2);
+	j->run_as = dup_text(q, 3);
+	j->name_key = dup_text(q, 4);
+	j->format = sqlite3_column_int(q, 5);
+	j->created_version = sqlite3_column_int(q, 6);
+	j->paged_len = sqlite3_column_int(q, 7);
+	int col = 8;
+	if (full)
+		j->settings = dup_text(q, col++);
+	if (brief)
+		j->settings_brief = dup_text(q, col++);
+	if (!j->creator || !j->run_as || !j->name_key || (full && !j->settings) ||
+	    (brief && !j->settings_brief)) {
+		store_job_release(j);
+		return STORE_ENOMEM;
+	}
+	return STORE_OK;
+}
+
+static void bind_job_settings(sqlite3_stmt *q, const struct store_job *j, int first)
+{
+	sqlite3_bind_text(q, first, j->name_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, first + 1, j->format);
+	sqlite3_bind_int(q, first + 2, j->paged_len);
+	sqlite3_bind_text(q, first + 3, j->settings, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, first + 4, j->settings_brief, -1, SQLITE_STATIC);
+}
+
+static int sq_job_insert(struct store *st, struct store_job *j)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_JOB_INSERT);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, j->created_ms);
+	sqlite3_bind_text(q, 2, j->creator, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, j->run_as, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, j->name_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 5, j->format);
+	sqlite3_bind_int(q, 6, j->created_version);
+	sqlite3_bind_int(q, 7, j->paged_len);
+	sqlite3_bind_text(q, 8, j->settings, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, j->settings_brief, -1, SQLITE_STATIC);
+	int rc = step_done(c, q, "job insert");
+	if (rc == STORE_OK)
+		j->job_id = sqlite3_last_insert_rowid(c->db);
+	return rc;
+}
+
+static int sq_job_get(struct store *st, int64_t job_id, struct store_job *out)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_JOB_GET) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, job_id);
+	int rc = sqlite3_step(q), res;
+	if (rc == SQLITE_ROW)
+		res = read_job(q, out, true, true);
+	else
+		res = rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, rc, "job get");
+	sqlite3_reset(q);
+	return res;
+}
+
+static int sq_job_update(struct store *st, const struct store_job *j)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_JOB_UPDATE);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, j->job_id);
+	bind_job_settings(q, j, 2);
+	sqlite3_bind_text(q, 7, j->run_as, -1, SQLITE_STATIC);
+	int rc = step_done(c, q, "job update");
+	if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+		return STORE_NOT_FOUND;
+	return rc;
+}
+
+static int sq_job_delete(struct store *st, int64_t job_id)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_JOB_DELETE);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, job_id);
+	int rc = step_done(c, q, "job delete");
+	if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+		return STORE_NOT_FOUND;
+	return rc;
+}
+
+static int sq_job_count(struct store *st, int64_t *count)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_JOB_COUNT) : NULL;
+	if (!q)
+		return STORE_ERR;
+	int rc = sqlite3_step(q), res = STORE_OK;
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int64(q, 0);
+	else
+		res = fail(c, rc, "job count");
+	sqlite3_reset(q);
+	return res;
+}
+
+/* The list statement for one combination of filters: name filter or not,
+ * direction (none / below_id / above_id), full settings or brief. Built once
+ * per connection; separate statements let SQLite use the right index. */
+static sqlite3_stmt *job_list_stmt(struct conn *c, const struct store_job_query *qr)
+{
+	int dir = qr->below_id > 0 ? 1 : qr->above_id > 0 ? 2 : 0;
+	int slot = (qr->name_key ? 1 : 0) + 2 * dir + 6 * (qr->full_settings ? 1 : 0);
+	if (c->job_list[slot])
+		return c->job_list[slot];
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT " JOB_COLS ", %s FROM jobs WHERE %s %s %s ORDER BY job_id %s "
+		 "LIMIT ?3 OFFSET ?4",
+		 qr->full_settings ? "settings" : "settings_brief",
+		 qr->name_key ? "name_key = ?1" : "?1 IS NULL", dir ? "AND" : "",
+		 dir == 1   ? "job_id < ?2"
+		 : dir == 2 ? "job_id > ?2"
+			    : "",
+		 dir == 2 ? "ASC" : "DESC");
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->job_list[slot],
+				    NULL);
+	if (rc != SQLITE_OK) {
+		fail(c, rc, "job list prepare");
+		return NULL;
+	}
+	return c->job_list[slot];
+}
+
+static int sq_job_list(struct store *st, const struct store_job_query *qr,
+		       int (*cb)(void *, const struct store_job *), void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? job_list_stmt(c, qr) : NULL;
+	if (!q)
+		return STORE_ERR;
+	if (qr->name_key)
+		sqlite3_bind_text(q, 1, qr->name_key, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 1);
+	sqlite3_bind_int64(q, 2, qr->below_id > 0 ? qr->below_id : qr->above_id);
+	sqlite3_bind_int(q, 3, qr->limit);
+	sqlite3_bind_int64(q, 4, qr->offset);
+	int rc, res = STORE_OK;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_job j;
+		res = read_job(q, &j, qr->full_settings, !qr->full_settings);
+		if (res != STORE_OK)
+			break;
+		int stop = cb(arg, &j);
+		store_job_release(&j);
+		if (stop)
+			break;
+	}
+	if (res == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = fail(c, rc, "job list");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return res;
+}
+
+/* --- open / close ------------------------------------------------------------ */
+
+static int migrate(struct sqlite_store *s)
+{
+	sqlite3_stmt *q;
+	int version = 0;
+	if (sqlite3_prepare_v2(s->w.db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	if (version > latest) {
+		log_error("store: database schema version %d is newer than this jobsd (%d)",
+			  version, latest);
+		return STORE_ERR;
+	}
+	for (int v = version; v < latest; v++) {
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+		int rc = conn_exec(&s->w, "BEGIN IMMEDIATE");
+		if (rc == STORE_OK)
+			rc = conn_exec(&s->w, migrations[v]);
+		if (rc == STORE_OK)
+			rc = conn_exec(&s->w, bump);
+		if (rc == STORE_OK)
+			rc = conn_exec(&s->w, "COMMIT");
+		if (rc != STORE_OK) {
+			conn_exec(&s->w, "ROLLBACK");
+			log_error("store: migration %d failed", v + 1);
+			return rc;
+		}
+		log_info("store: applied schema migration %d", v + 1);
+	}
+	return STORE_OK;
+}
+
+static void sq_close(struct store *st)
+{
+	struct sqlite_store *s = S(st);
+	pthread_mutex_lock(&s->readers_lock);
+	struct conn *c = s->readers;
+	s->readers = NULL;
+	pthread_mutex_unlock(&s->readers_lock);
+	while (c) {
+		struct conn *next = c->next;
+		conn_close(c);
+		free(c);
+		c = next;
+	}
+	/* The calling thread may hold a (now freed) reader in its key slot;
+	 * deleting the key makes sure no destructor ever sees it. */
+	pthread_key_delete(s->reader_key);
+	pthread_mutex_destroy(&s->readers_lock);
+	conn_close(&s->w);
+	free(s);
+}
+
+static const struct store_backend sqlite_backend = {
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
+	.savepoint_release = sq_savepoint_release,
+	.savepoint_rollback = sq_savepoint_rollback,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+	.user_insert = sq_user_insert,
+	.user_get = sq_user_get,
+	.user_get_by_name = sq_user_get_by_name,
+	.user_list = sq_user_list,
+	.user_update = sq_user_update,
+	.user_delete = sq_user_delete,
+	.token_insert = sq_token_insert,
+	.token_get = sq_token_get,
+	.token_list = sq_token_list,
+	.token_delete = sq_token_delete,
+	.job_insert = sq_job_insert,
+	.job_get = sq_job_get,
+	.job_update = sq_job_update,
+	.job_delete = sq_job_delete,
+	.job_count = sq_job_count,
+	.job_list = sq_job_list,
+};
+
+int store_open_sqlite(struct store **out, const char *data_dir, char *err, size_t errlen)
+{
+	struct sqlite_store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return STORE_ENOMEM;
+	}
+	s->base.ops = &sqlite_backend;
+	if (snprintf(s->path, sizeof(s->path), "%s/jobsd.db", data_dir) >= (int)sizeof(s->path)) {
+		snprintf(err, errlen, "data dir path too long");
+		free(s);
+		return STORE_ERR;
+	}
+	if (pthread_key_create(&s->reader_key, reader_destroy) != 0) {
+		snprintf(err, errlen, "cannot create thread key");
+		free(s);
+		return STORE_ERR;
+	}
+	pthread_mutex_init(&s->readers_lock, NULL);
+
+	int rc = conn_open(&s->w, s->path, true);
+	if (rc == STORE_OK) {
+		/* WAL lets readers run beside the writer; FULL syncs the WAL at every
+		 * commit, which is what makes a 200 answer durable. */
+		rc = conn_exec(&s->w, "PRAGMA journal_mode = WAL");
+		if (rc == STORE_OK)
+			rc = conn_exec(&s->w, "PRAGMA synchronous = FULL");
+		if (rc == STORE_OK)
+			rc = conn_exec(&s->w, "PRAGMA foreign_keys = ON");
+		if (rc == STORE_OK)
+			rc = migrate(s);
+	}
+	if (rc != STORE_OK) {
+		snprintf(err, errlen, "cannot open database '%s': %s", s->path,
+			 s->w.db ? sqlite3_errmsg(s->w.db) : store_rc_name(rc));
+		sq_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return STORE_OK;
+}
