@@ -116,6 +116,47 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Cuts a line at its comment: a '#' outside double quotes. */
+static void strip_comment(char *line)
+{
+	bool quoted = false;
+	for (char *p = line; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '#' && !quoted) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static int parse_line(struct config *cfg, char *line, const char *path, int lineno, char *err,
+		      size_t errlen)
+{
+	char msg[512];
+	strip_comment(line);
+	char *s = trim(line);
+	if (!*s)
+		return 0;
+	char *eq = strchr(s, '=');
+	if (!eq) {
+		snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+		return -1;
+	}
+	*eq = '\0';
+	char *key = trim(s), *value = trim(eq + 1);
+	size_t vl = strlen(value);
+	if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+		value[vl - 1] = '\0';
+		value++;
+	}
+	if (config_set(cfg, key, value, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+		return -1;
+	}
+	return 0;
+}
+
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
@@ -123,35 +164,13 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 		snprintf(err, errlen, "cannot open config file '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	char line[4096], msg[512];
+	/* getline: a line is a line, however long (a long path stays whole). */
+	char *line = NULL;
+	size_t cap = 0;
 	int lineno = 0, rc = 0;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		char *s = trim(line);
-		if (!*s)
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
-			rc = -1;
-			break;
-		}
-		*eq = '\0';
-		char *key = trim(s), *value = trim(eq + 1);
-		size_t vl = strlen(value);
-		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
-			value[vl - 1] = '\0';
-			value++;
-		}
-		if (config_set(cfg, key, value, msg, sizeof(msg)) < 0) {
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
-			rc = -1;
-			break;
-		}
-	}
+	while (rc == 0 && getline(&line, &cap, f) >= 0)
+		rc = parse_line(cfg, line, path, ++lineno, err, errlen);
+	free(line);
 	fclose(f);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * current settings and write the merged ones atomically, so its merge runs
  * inside the engine's transaction. Reads go to the store directly.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,17 +179,19 @@ static char *make_token(char kind, int64_t n)
 	return base64url_encode(raw, (size_t)len);
 }
 
-static int read_token(struct call *c, const char *token, const char *kinds, char *kind, int64_t *n)
+static int read_token(struct call *c, const char *token, const char *kinds, int64_t max,
+		      char *kind, int64_t *n)
 {
 	unsigned char *raw = NULL;
 	size_t len = 0;
 	char *end = NULL;
-	bool ok = base64url_decode(token, &raw, &len) == 0 && len >= 2 &&
-		  strchr(kinds, raw[0]) != NULL;
+	bool ok = base64url_decode(token, &raw, &len) == 0 && len >= 2 && raw[0] &&
+		  strchr(kinds, raw[0]) != NULL && raw[1] >= '0' && raw[1] <= '9';
 	if (ok) {
 		*kind = (char)raw[0];
+		errno = 0;
 		*n = strtoll((char *)raw + 1, &end, 10);
-		ok = end && *end == '\0' && *n >= 0;
+		ok = !errno && end == (char *)raw + len && *n <= max;
 	}
 	free(raw);
 	if (!ok)
@@ -252,7 +255,7 @@ static void jobs_get(struct call *c)
 		return;
 	int64_t page = 0;
 	char kind;
-	if (token && *token && read_token(c, token, "g", &kind, &page))
+	if (token && *token && read_token(c, token, "g", JOB_MAX_PAGE, &kind, &page))
 		return;
 	struct store_job j;
 	int rc = store_job_get(c->api->store, id, &j);
@@ -345,7 +348,7 @@ static int list_args(struct call *c, struct store_job_query *q, bool *expand, ch
 	q->limit = (int)limit;
 	q->offset = offset;
 	if (token && *token) {
-		if (read_token(c, token, "np", dir, anchor))
+		if (read_token(c, token, "np", INT64_MAX, dir, anchor))
 			return -1;
 		q->offset = 0;
 		if (*dir == 'n')

@@ -39,10 +39,12 @@ int engine_start(struct engine **out, struct store *st);
 void engine_submit(struct engine *e, struct engine_op *op);
 
 /* Runs op and waits for its done(); for callers that may block (start-up,
- * tools). Returns run_rc if it was non-zero, else commit_rc. */
+ * tools). Returns run_rc if it was non-zero, else commit_rc. Never from the
+ * engine thread itself (inside run or done): it would wait for itself. */
 int engine_run_sync(struct engine *e, struct engine_op *op);
 
-/* Finishes every queued op, then stops the thread and frees the engine. */
+/* Finishes every queued op, then stops the thread and frees the engine.
+ * Nothing may be submitted once it has been called. */
 void engine_stop(struct engine *e);
 
 #endif

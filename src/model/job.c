@@ -45,16 +45,23 @@ static bool is_single_task_member(const char *name)
 	return in_list(name, single_task_members) || in_list(name, job_task_kinds);
 }
 
-/* The first member of obj that belongs to a single-task job's task, if any. */
+/* The first member of obj that belongs to a single-task job's task, if
+ * any. A null member is unset, so it does not count. */
 static const char *first_single_task_member(const json_t *obj)
 {
 	const char *key;
 	json_t *v;
 	json_object_foreach ((json_t *)obj, key, v) {
-		if (is_single_task_member(key))
+		if (!json_is_null(v) && is_single_task_member(key))
 			return key;
 	}
 	return NULL;
+}
+
+static bool has_member(const json_t *obj, const char *name)
+{
+	json_t *v = json_object_get(obj, name);
+	return v && !json_is_null(v);
 }
 
 enum job_format job_settings_format(const json_t *settings)
@@ -91,318 +98,6 @@ static void apply_defaults(json_t *s, enum job_format format, bool create_22)
 	json_object_set_new(
 		s, "format",
 		json_string(format == JOB_FORMAT_SINGLE_TASK ? "SINGLE_TASK" : "MULTI_TASK"));
-}
-
-/* --- cross-task rules ------------------------------------------------------------ */
-
-/* Collects the keys of a keyed array into an object key -> index, refusing
- * duplicates. *out is a new object. */
-static int index_keys(json_t *settings, const char *array, const char *key, const char *prefix,
-		      json_t **out, struct model_error *err)
-{
-	json_t *idx = json_object();
-	json_t *arr = json_object_get(settings, array);
-	size_t i;
-	json_t *el;
-	char path[PATH_LEN];
-	json_array_foreach (arr, i, el) {
-		const char *k = json_string_value(json_object_get(el, key));
-		if (!k)
-			continue;
-		json_t *seen = json_object_get(idx, k);
-		if (seen) {
-			sch_path_member(path, sizeof(path), prefix, array);
-			json_decref(idx);
-			return model_fail(err, 400, MODEL_INVALID,
-					  "Duplicate %s '%.120s' in %s[%lld] and %s[%zu]", key, k,
-					  path, (long long)json_integer_value(seen), path, i);
-		}
-		json_object_set_new(idx, k, json_integer((json_int_t)i));
-	}
-	*out = idx;
-	return 0;
-}
-
-static bool has_dotdot_segment(const char *p)
-{
-	const char *s = p;
-	while (*s) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return true;
-		if (!e)
-			break;
-		s = e + 1;
-	}
-	return false;
-}
-
-/* A path naming a workspace object or a file in the job's git checkout:
- * absolute for the workspace, never with '..' segments or NUL bytes.
- * Values with a URI scheme (dbfs:/, s3://, file:/) are not workspace paths. */
-static int check_task_path(json_t *obj, const char *member, bool git, const char *path,
-			   struct model_error *err)
-{
-	json_t *v = json_object_get(obj, member);
-	if (!json_is_string(v))
-		return 0;
-	const char *s = json_string_value(v);
-	char full[PATH_LEN];
-	sch_path_member(full, sizeof(full), path, member);
-	bool uri = strstr(s, ":/") != NULL;
-	if (strlen(s) != json_string_length(v))
-		return model_fail(err, 400, MODEL_INVALID, "Invalid value for field '%s': NUL byte",
-				  full);
-	if (has_dotdot_segment(s))
-		return model_fail(
-			err, 400, MODEL_INVALID,
-			"Invalid value '%.200s' for field '%s': paths must not contain '..' "
-			"segments",
-			s, full);
-	if (!git && !uri && s[0] != '/')
-		return model_fail(err, 400, MODEL_INVALID,
-				  "Invalid value '%.200s' for field '%s': a workspace path must be "
-				  "absolute (start with '/')",
-				  s, full);
-	return 0;
-}
-
-/* Whether a task kind object reads its files from the git checkout: its own
- * source, or GIT by default when the job has a git_source. */
-static bool uses_git(const json_t *kind_obj, bool job_has_git)
-{
-	const char *src = json_string_value(json_object_get(kind_obj, "source"));
-	return src ? strcmp(src, "GIT") == 0 : job_has_git;
-}
-
-static int check_task_paths(json_t *task, const char *path, bool job_has_git,
-			    struct model_error *err)
-{
-	char sub[PATH_LEN];
-	static const struct {
-		const char *kind, *member;
-	} paths[] = {
-		{"notebook_task", "notebook_path"},
-		{"spark_python_task", "python_file"},
-		{"dbt_task", "project_directory"},
-		{"dbt_task", "profiles_directory"},
-	};
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		json_t *k = json_object_get(task, paths[i].kind);
-		if (!k)
-			continue;
-		bool git = uses_git(k, job_has_git);
-		if (git && !job_has_git && json_object_get(k, "source")) {
-			sch_path_member(sub, sizeof(sub), path, paths[i].kind);
-			return model_fail(err, 400, MODEL_INVALID,
-					  "%s.source is GIT but the job has no git_source", sub);
-		}
-		/* dbt directories are relative to the project in either case. */
-		if (strcmp(paths[i].kind, "dbt_task") == 0)
-			git = true;
-		sch_path_member(sub, sizeof(sub), path, paths[i].kind);
-		if (check_task_path(k, paths[i].member, git, sub, err))
-			return -1;
-	}
-	json_t *file = json_object_get(json_object_get(task, "sql_task"), "file");
-	if (file) {
-		sch_path_member(sub, sizeof(sub), path, "sql_task.file");
-		if (check_task_path(file, "path", uses_git(file, job_has_git), sub, err))
-			return -1;
-	}
-	json_t *inner = json_object_get(json_object_get(task, "for_each_task"), "task");
-	if (inner) {
-		sch_path_member(sub, sizeof(sub), path, "for_each_task.task");
-		return check_task_paths(inner, sub, job_has_git, err);
-	}
-	return 0;
-}
-
-static int check_dependencies(json_t *tasks, json_t *task_idx, const char *tasks_path,
-			      struct model_error *err)
-{
-	size_t i, j;
-	json_t *task, *dep;
-	char path[PATH_LEN], task_path[PATH_LEN], deps_path[PATH_LEN];
-	json_array_foreach (tasks, i, task) {
-		const char *self = json_string_value(json_object_get(task, "task_key"));
-		json_t *seen = json_object();
-		sch_path_index(task_path, sizeof(task_path), tasks_path, i);
-		sch_path_member(deps_path, sizeof(deps_path), task_path, "depends_on");
-		json_array_foreach (json_object_get(task, "depends_on"), j, dep) {
-			sch_path_index(path, sizeof(path), deps_path, j);
-			const char *k = json_string_value(json_object_get(dep, "task_key"));
-			json_t *parent_i = json_object_get(task_idx, k);
-			const char *msg = NULL;
-			if (strcmp(k, self) == 0)
-				msg = "a task cannot depend on itself";
-			else if (!parent_i)
-				msg = "no task with this task_key";
-			else if (json_object_get(seen, k))
-				msg = "listed twice";
-			if (msg) {
-				json_decref(seen);
-				return model_fail(err, 400, MODEL_INVALID,
-						  "Invalid dependency '%.120s' in %s: %s", k, path,
-						  msg);
-			}
-			json_object_set_new(seen, k, json_true());
-			json_t *outcome = json_object_get(dep, "outcome");
-			if (!outcome)
-				continue;
-			json_t *parent =
-				json_array_get(tasks, (size_t)json_integer_value(parent_i));
-			const char *o = json_string_value(outcome);
-			if (!json_object_get(parent, "condition_task") ||
-			    (strcmp(o, "true") != 0 && strcmp(o, "false") != 0)) {
-				json_decref(seen);
-				return model_fail(
-					err, 400, MODEL_INVALID,
-					"Invalid outcome '%.20s' in %s: an outcome (\"true\" or "
-					"\"false\") is only allowed on a dependency on a "
-					"condition task",
-					o, path);
-			}
-		}
-		json_decref(seen);
-	}
-	return 0;
-}
-
-/* Kahn's algorithm: if some tasks never reach in-degree 0, they form or
- * depend on a cycle; name one task on it. */
-static int check_cycles(json_t *tasks, json_t *task_idx, const char *tasks_path,
-			struct model_error *err)
-{
-	size_t n = json_array_size(tasks);
-	if (n == 0)
-		return 0;
-	int *indeg = calloc(n, sizeof(int)), *queue = malloc(n * sizeof(int));
-	if (!indeg || !queue)
-		abort();
-	size_t i, j;
-	json_t *task, *dep;
-	json_array_foreach (tasks, i, task) {
-		indeg[i] = (int)json_array_size(json_object_get(task, "depends_on"));
-	}
-	size_t head = 0, tail = 0;
-	for (i = 0; i < n; i++)
-		if (indeg[i] == 0)
-			queue[tail++] = (int)i;
-	/* Reverse edges are found by scanning; n is at most a few thousand. */
-	while (head < tail) {
-		const char *k = json_string_value(
-			json_object_get(json_array_get(tasks, (size_t)queue[head++]), "task_key"));
-		json_array_foreach (tasks, i, task) {
-			json_array_foreach (json_object_get(task, "depends_on"), j, dep) {
-				const char *p = json_string_value(json_object_get(dep, "task_key"));
-				if (strcmp(p, k) == 0 && --indeg[i] == 0)
-					queue[tail++] = (int)i;
-			}
-		}
-	}
-	int rc = 0;
-	if (tail < n) {
-		for (i = 0; i < n && indeg[i] == 0; i++)
-			;
-		rc = model_fail(
-			err, 400, MODEL_INVALID,
-			"The task dependencies in %s form a cycle (task '%.120s' is on or "
-			"after it)",
-			tasks_path,
-			json_string_value(json_object_get(json_array_get(tasks, i), "task_key")));
-	}
-	(void)task_idx;
-	free(indeg);
-	free(queue);
-	return rc;
-}
-
-static int check_references(json_t *tasks, const char *member, json_t *idx, const char *what,
-			    const char *tasks_path, struct model_error *err)
-{
-	size_t i;
-	json_t *task;
-	json_array_foreach (tasks, i, task) {
-		const char *k = json_string_value(json_object_get(task, member));
-		if (k && !json_object_get(idx, k))
-			return model_fail(err, 400, MODEL_INVALID,
-					  "%s[%zu].%s '%.120s' does not name one of the job's %s",
-					  tasks_path, i, member, k, what);
-	}
-	return 0;
-}
-
-static int check_tags(json_t *settings, const char *prefix, const struct job_limits *lim,
-		      struct model_error *err)
-{
-	json_t *tags = json_object_get(settings, "tags");
-	char path[PATH_LEN];
-	sch_path_member(path, sizeof(path), prefix, "tags");
-	if ((long)json_object_size(tags) > lim->max_tags)
-		return model_fail(err, 400, MODEL_INVALID, "Field '%s' has %zu tags (at most %ld)",
-				  path, json_object_size(tags), lim->max_tags);
-	const char *k;
-	json_t *v;
-	json_object_foreach (tags, k, v) {
-		if (strlen(k) == 0 || strlen(k) > 512 || json_string_length(v) > 256)
-			return model_fail(
-				err, 400, MODEL_INVALID,
-				"Invalid tag '%.100s' in %s: keys are 1 to 512 characters, "
-				"values at most 256",
-				k, path);
-	}
-	return 0;
-}
-
-int job_settings_check_graph(json_t *settings, const char *prefix, const struct job_limits *lim,
-			     bool single_task, struct model_error *err)
-{
-	char tasks_path[PATH_LEN];
-	sch_path_member(tasks_path, sizeof(tasks_path), prefix, "tasks");
-	json_t *tasks = json_object_get(settings, "tasks");
-	if ((long)json_array_size(tasks) > lim->max_tasks)
-		return model_fail(err, 400, MODEL_INVALID,
-				  "Field '%s' has %zu tasks; a job can have at most %ld",
-				  tasks_path, json_array_size(tasks), lim->max_tasks);
-	if (check_tags(settings, prefix, lim, err))
-		return -1;
-
-	json_t *task_idx = NULL, *cluster_idx = NULL, *env_idx = NULL, *param_idx = NULL;
-	int rc = -1;
-	if (index_keys(settings, "tasks", "task_key", prefix, &task_idx, err) ||
-	    index_keys(settings, "job_clusters", "job_cluster_key", prefix, &cluster_idx, err) ||
-	    index_keys(settings, "environments", "environment_key", prefix, &env_idx, err) ||
-	    index_keys(settings, "parameters", "name", prefix, &param_idx, err))
-		goto out;
-	if (check_dependencies(tasks, task_idx, tasks_path, err) ||
-	    check_cycles(tasks, task_idx, tasks_path, err) ||
-	    check_references(tasks, "job_cluster_key", cluster_idx, "job_clusters", tasks_path,
-			     err) ||
-	    check_references(tasks, "environment_key", env_idx, "environments", tasks_path, err))
-		goto out;
-
-	bool has_git = json_object_get(settings, "git_source") != NULL;
-	size_t i;
-	json_t *task;
-	char path[PATH_LEN];
-	json_array_foreach (tasks, i, task) {
-		/* A 2.0 single-task job's task fields sit at the top level. */
-		if (single_task)
-			snprintf(path, sizeof(path), "%s", prefix);
-		else
-			sch_path_index(path, sizeof(path), tasks_path, i);
-		if (check_task_paths(task, path, has_git, err))
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(task_idx);
-	json_decref(cluster_idx);
-	json_decref(env_idx);
-	json_decref(param_idx);
-	return rc;
 }
 
 /* --- 2.0 single-task shape --------------------------------------------------------- */
@@ -454,23 +149,37 @@ static int single_to_multi(json_t *s, const char *prefix, const char *key, struc
 
 /* Validates a settings object s (owned, modified in place) whose tasks are
  * in the internal shape, except for a 2.0 single-task job (single) whose
- * task members are still at the top level. */
+ * task members are still at the top level. sent: see
+ * job_settings_check_graph. */
 static int validate_settings(json_t *s, const char *prefix, bool single, const char *single_key,
-			     const struct job_limits *lim, struct model_error *err)
+			     const json_t *sent, const struct job_limits *lim,
+			     struct model_error *err)
 {
-	if (single) {
-		if (json_object_get(s, "tasks"))
-			return model_fail(
-				err, 400, MODEL_INVALID,
-				"%s%stasks cannot be combined with the single-task fields "
-				"of Jobs API 2.0 (%s)",
-				prefix, *prefix ? "." : "", first_single_task_member(s));
-		if (single_to_multi(s, prefix, single_key, err))
-			return -1;
-	}
+	if (single && single_to_multi(s, prefix, single_key, err))
+		return -1;
 	if (sch_validate(&job_settings_schema, s, prefix, err))
 		return -1;
-	return job_settings_check_graph(s, prefix, lim, single, err);
+	return job_settings_check_graph(s, prefix, sent, lim, single, err);
+}
+
+/* Which shape a request uses: single-task fields are 2.0-only, and never
+ * together with tasks. 0, or -1 with err. */
+static int check_shape(const json_t *s, int version, const char *prefix, struct model_error *err)
+{
+	const char *legacy = first_single_task_member(s);
+	if (!legacy)
+		return 0;
+	if (version >= 21)
+		return model_fail(err, 400, MODEL_INVALID,
+				  "Field '%s%s%s' belongs to the single-task format of Jobs API 2.0; "
+				  "from 2.1 on, put it in a task of 'tasks'",
+				  prefix, *prefix ? "." : "", legacy);
+	if (has_member(s, "tasks"))
+		return model_fail(err, 400, MODEL_INVALID,
+				  "Field '%s%s%s' (the single-task format of Jobs API 2.0) cannot be "
+				  "combined with tasks",
+				  prefix, *prefix ? "." : "", legacy);
+	return 0;
 }
 
 int job_settings_parse(json_t *in, int version, const char *prefix, enum job_origin origin,
@@ -485,18 +194,10 @@ int job_settings_parse(json_t *in, int version, const char *prefix, enum job_ori
 		json_decref(s);
 		return -1;
 	}
-	const char *legacy = first_single_task_member(s);
-	if (legacy && version >= 21) {
-		model_fail(err, 400, MODEL_INVALID,
-			   "Field '%s%s%s' belongs to the single-task format of Jobs API 2.0; "
-			   "from 2.1 on, put it in a task of 'tasks'",
-			   prefix, *prefix ? "." : "", legacy);
-		json_decref(s);
-		return -1;
-	}
-	bool single = version == 20 && !json_object_get(s, "tasks");
+	bool single = version == 20 && !has_member(s, "tasks");
 	json_object_del(s, "format"); /* ignored on input, as the service does */
-	if (validate_settings(s, prefix, single, NULL, lim, err)) {
+	if (check_shape(s, version, prefix, err) ||
+	    validate_settings(s, prefix, single, NULL, NULL, lim, err)) {
 		json_decref(s);
 		return -1;
 	}
@@ -538,7 +239,7 @@ static int check_update_inputs(const json_t *new_settings, const json_t *ftr,
 
 static bool touches_tasks(const json_t *new_settings, const json_t *ftr)
 {
-	if (new_settings && json_object_get(new_settings, "tasks"))
+	if (new_settings && has_member(new_settings, "tasks"))
 		return true;
 	size_t i;
 	json_t *v;
@@ -653,7 +354,7 @@ static int update_single(const json_t *current, const json_t *new_settings, cons
 	const char *key = json_string_value(
 		json_object_get(json_array_get(json_object_get(current, "tasks"), 0), "task_key"));
 	char *keep = key ? strdup(key) : NULL;
-	int rc = validate_settings(view, "new_settings", true, keep, lim, err);
+	int rc = validate_settings(view, "new_settings", true, keep, NULL, lim, err);
 	free(keep);
 	if (rc) {
 		json_decref(view);
@@ -693,7 +394,9 @@ int job_settings_update(const json_t *current, enum job_format cur_format,
 	if (new_settings) {
 		fresh = json_deep_copy(new_settings);
 		json_object_del(fresh, "format");
-		if (sch_validate(&job_settings_schema, fresh, "new_settings", err)) {
+		/* A key sent twice would silently keep the last one. */
+		if (sch_validate(&job_settings_schema, fresh, "new_settings", err) ||
+		    job_settings_check_unique(fresh, "new_settings", err)) {
 			json_decref(fresh);
 			return -1;
 		}
@@ -701,11 +404,11 @@ int job_settings_update(const json_t *current, enum job_format cur_format,
 	json_t *s = json_deep_copy(current);
 	json_object_del(s, "format");
 	remove_fields(s, fields_to_remove);
-	if (fresh) {
+	if (fresh)
 		merge_fields(s, fresh);
-		json_decref(fresh);
-	}
-	if (validate_settings(s, "new_settings", false, NULL, lim, err)) {
+	int rc = validate_settings(s, "new_settings", false, NULL, fresh, lim, err);
+	json_decref(fresh);
+	if (rc) {
 		json_decref(s);
 		return -1;
 	}
@@ -747,8 +450,12 @@ json_t *job_settings_brief(const json_t *settings)
 json_t *job_settings_page(const json_t *settings, long page, bool *more)
 {
 	json_t *s = json_copy((json_t *)settings);
-	size_t from = (size_t)page * JOB_PAGE_SIZE;
 	*more = false;
+	/* Past any array a job can hold, every page is empty (and the
+	 * multiplication below cannot overflow). */
+	if (page < 0 || page > JOB_MAX_PAGE)
+		page = JOB_MAX_PAGE + 1;
+	size_t from = (size_t)page * JOB_PAGE_SIZE;
 	for (size_t i = 0; i < N_KEYED; i++) {
 		json_t *arr = json_object_get(s, keyed_arrays[i].array);
 		if (!json_is_array(arr))

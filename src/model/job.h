@@ -31,6 +31,8 @@ struct job_limits {
 /* Tasks, job clusters, parameters and environments are paged 100 at a time
  * by jobs/get and jobs/list in API 2.2. */
 #define JOB_PAGE_SIZE 100
+/* The last page number that can hold anything: no array is that long. */
+#define JOB_MAX_PAGE 10000000L
 
 enum job_origin {
 	JOB_CREATE, /* jobs/create: defaults of a new job, including 2.2's queue */
@@ -93,9 +95,18 @@ extern const struct sch_object job_task_schema;
 /* The members of a Task that name its kind (notebook_task, ...), NULL-ended. */
 extern const char *const job_task_kinds[];
 
-/* Cross-task rules of a settings object (unique keys, references, cycles,
- * the task limit, paths): exported for runs/submit. 0, or -1 with err. */
-int job_settings_check_graph(json_t *settings, const char *prefix, const struct job_limits *lim,
-			     bool single_task, struct model_error *err);
+/* Cross-task rules of a settings object (job_graph.c): unique keys,
+ * depends_on and outcomes, cycles, references, the task and tag limits,
+ * workspace paths. `sent`, for an update, is the normalized new_settings so
+ * that messages name tasks as the client sent them; NULL otherwise.
+ * single_task: a 2.0 single-task job, whose task members are top-level in
+ * the request. 0, or -1 with err. */
+int job_settings_check_graph(json_t *settings, const char *prefix, const json_t *sent,
+			     const struct job_limits *lim, bool single_task,
+			     struct model_error *err);
+
+/* Refuses a key used twice in tasks, job_clusters, environments or
+ * parameters. 0, or -1 with err. */
+int job_settings_check_unique(const json_t *settings, const char *prefix, struct model_error *err);
 
 #endif

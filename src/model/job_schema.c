@@ -720,8 +720,20 @@ static const struct sch_field task_fields[] = {
 const struct sch_object job_task_schema = {"Task", task_fields, check_task};
 
 /* The task inside a for_each_task cannot itself be a for_each_task. */
+static int check_nested_task(json_t *o, const struct sch_path *path, struct model_error *err)
+{
+	if (json_object_get(o, "for_each_task")) {
+		char w[SCH_PATH_TEXT];
+		return model_fail(err, 400, MODEL_INVALID,
+				  "%s.for_each_task: the task of a for_each_task cannot itself be a "
+				  "for_each_task",
+				  sch_path_text(path, w, sizeof(w)));
+	}
+	return check_task(o, path, err);
+}
+
 static const struct sch_field nested_task_fields[] = {TASK_COMMON_FIELDS, END};
-static const struct sch_object nested_task = {"Task", nested_task_fields, check_task};
+static const struct sch_object nested_task = {"Task", nested_task_fields, check_nested_task};
 
 static const struct sch_field for_each_fields[] = {
 	STR_REQ("inputs"),

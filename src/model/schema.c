@@ -48,6 +48,8 @@ const char *sch_path_text(const struct sch_path *p, char *buf, size_t n)
 
 const char *sch_json_type_name(const json_t *v)
 {
+	if (!v)
+		return "nothing";
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "an object";
 	case JSON_ARRAY: return "an array";
@@ -106,19 +108,21 @@ static bool is_ascii(const char *s)
 	return true;
 }
 
-/* Accepts an integer, or a decimal string for int64 fields (proto3 JSON);
- * the string is replaced by the integer in its container via *slot. */
+/* Accepts an integer, or a decimal string (proto3 JSON); the string is
+ * replaced by the integer in its container via *slot. */
 static int check_integer(json_t **slot, enum sch_kind kind, const struct sch_field *f,
 			 const struct sch_path *path, struct model_error *err)
 {
 	char w[SCH_PATH_TEXT];
 	json_t *v = *slot;
-	if (json_is_string(v) && kind == SK_INT64) {
+	if (json_is_string(v)) {
+		/* proto3 JSON: integers may come as decimal strings; strictly
+		 * digits with an optional '-', no spaces or '+'. */
 		const char *s = json_string_value(v);
 		char *end;
 		errno = 0;
-		long long n = strtoll(s, &end, 10);
-		if (errno || end == s || *end)
+		long long n = (*s == '-' || (*s >= '0' && *s <= '9')) ? strtoll(s, &end, 10) : 0;
+		if (!(*s == '-' || (*s >= '0' && *s <= '9')) || errno || end == s || *end)
 			return type_error(err, path, kind, v);
 		*slot = json_integer(n);
 		v = *slot;
@@ -207,6 +211,15 @@ static int validate_array(const struct sch_field *f, json_t *v, const struct sch
 		return type_error(err, path, SK_ARRAY, v);
 	if (check_count(json_array_size(v), f, path, err))
 		return -1;
+	/* The array's own limits (max items, non-empty) do not apply to each
+	 * element; only ASCII-ness and the element schema do. */
+	struct sch_field elem = {
+		.name = f->name,
+		.kind = f->elem,
+		.flags = f->flags & SF_ASCII,
+		.obj = f->obj,
+		.enums = f->enums,
+	};
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		json_t *el = json_array_get(v, i), *orig = el;
 		struct sch_path sub = {.up = path, .index = i};
@@ -214,10 +227,11 @@ static int validate_array(const struct sch_field *f, json_t *v, const struct sch
 			return model_fail(err, 400, MODEL_MALFORMED,
 					  "Could not parse request object: '%s' must not be null",
 					  sch_path_text(&sub, w, sizeof(w)));
-		if (validate_value(f, f->elem, &el, &sub, err))
-			return -1;
-		if (el != orig)
+		int rc = validate_value(&elem, f->elem, &el, &sub, err);
+		if (el != orig) /* stored even on error: the array owns it then */
 			json_array_set_new(v, i, el);
+		if (rc)
+			return -1;
 	}
 	return 0;
 }
@@ -274,9 +288,7 @@ static int validate_value(const struct sch_field *f, enum sch_kind kind, json_t 
 	}
 	if (rc)
 		return rc;
-	/* A field's own check runs on the field value, not on each element. */
-	if (f->check && kind == f->kind)
-		return f->check(*slot, path, err);
+	return f->check ? f->check(*slot, path, err) : 0;
 	return 0;
 }
 
@@ -313,10 +325,11 @@ static int validate_object(const struct sch_object *o, json_t *value, const stru
 			required_seen++;
 		struct sch_path sub = {.up = path, .member = f->name};
 		json_t *v = val;
-		if (validate_value(f, f->kind, &v, &sub, err))
-			return -1;
-		if (v != val)
+		int rc = validate_value(f, f->kind, &v, &sub, err);
+		if (v != val) /* stored even on error: the object owns it then */
 			json_object_set_new(value, f->name, v);
+		if (rc)
+			return -1;
 	}
 	int required = 0;
 	for (const struct sch_field *f = o->fields; f->name; f++)

@@ -9,7 +9,7 @@
  * service answers.
  *
  * Validation also normalizes in place: members whose value is null are
- * removed (null means "not set" in the API's JSON), and int64 fields given as
+ * removed (null means "not set" in the API's JSON), and integers given as
  * decimal strings become integers (the proto3 JSON mapping allows both).
  * Fields the schema does not know are kept untouched, so clients newer than
  * jobsd round-trip their settings.

@@ -166,7 +166,11 @@ static int map_rc(int rc)
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED: return STORE_EBUSY;
 	case SQLITE_NOMEM: return STORE_ENOMEM;
-	case SQLITE_CONSTRAINT: return STORE_CONFLICT;
+	case SQLITE_CONSTRAINT:
+		/* Only a taken unique key is a conflict; a broken foreign key is a bug. */
+		return (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ?
+			       STORE_CONFLICT :
+			       STORE_ERR;
 	default: return STORE_ERR;
 	}
 }
@@ -284,7 +288,7 @@ static int step_done(struct conn *c, sqlite3_stmt *q, const char *what)
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
 	if (rc != SQLITE_DONE) {
-		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 			return STORE_CONFLICT;
 		return fail(c, rc, what);
 	}
@@ -801,9 +805,14 @@ static int migrate(struct sqlite_store *s)
 	return STORE_OK;
 }
 
+/* Must run after every other thread that read from the store has exited
+ * (main.c stops the HTTP server and the engine first): a reader thread
+ * exiting during close would free its connection a second time. */
 static void sq_close(struct store *st)
 {
 	struct sqlite_store *s = S(st);
+	if (tx_owner == s)
+		tx_owner = NULL;
 	pthread_mutex_lock(&s->readers_lock);
 	struct conn *c = s->readers;
 	s->readers = NULL;

@@ -1,6 +1,7 @@
-/* base64.c - see base64.h. EVP_DecodeBlock ignores nothing useful for us
- * (it accepts trailing whitespace and reports padding as zero bytes), so the
- * decoder checks the alphabet and strips padding itself. */
+/* base64.c - see base64.h. EVP_DecodeBlock is lenient (it accepts trailing
+ * whitespace, non-zero padding bits, and reports padding as zero bytes), so
+ * the decoder checks the alphabet, the padding bits and strips padding
+ * itself. */
 #include "util/base64.h"
 
 #include <openssl/evp.h>
@@ -38,6 +39,15 @@ int base64_decode(const char *text, size_t text_len, unsigned char **out, size_t
 	for (size_t i = 0; i < text_len - pad; i++)
 		if (!is_b64((unsigned char)text[i]))
 			return -1;
+	/* Canonical form: the bits padding leaves unused must be zero ("Zg=="
+	 * decodes to "f", "Zh==" must not). */
+	if (pad > 0) {
+		static const char alphabet[] =
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		int last = (int)(strchr(alphabet, text[text_len - pad - 1]) - alphabet);
+		if (last & (pad == 2 ? 0x0f : 0x03))
+			return -1;
+	}
 	unsigned char *buf = malloc(text_len / 4 * 3 + 1);
 	if (!buf)
 		return -1;

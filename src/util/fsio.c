@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/rand.h"
+
 int fsio_write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -48,14 +50,20 @@ static int dir_of(const char *path, char *out, size_t outlen)
 
 int fsio_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char tmp[4096], dir[4096];
+	char tmp[4096], dir[4096], nonce[17];
+	uint8_t raw[8];
 	int rc;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+	/* A random name per call: threads writing the same file never share a
+	 * temporary, and O_EXCL|O_NOFOLLOW never follow a planted link. */
+	if ((rc = rand_bytes(raw, sizeof(raw))) < 0)
+		return rc;
+	hex_encode(raw, sizeof(raw), nonce);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%s", path, nonce) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	if ((rc = dir_of(path, dir, sizeof(dir))) < 0)
 		return rc;
 
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	if ((rc = fsio_write_full(fd, data, len)) < 0)
@@ -127,6 +135,19 @@ out:
 	return rc;
 }
 
+/* mkdir that accepts an existing directory, and only a directory. */
+static int mkdir_one(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
 int fsio_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[4096];
@@ -136,11 +157,10 @@ int fsio_mkdir_p(const char *path, mode_t mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
+		int rc = mkdir_one(buf, mode);
+		if (rc < 0)
+			return rc;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return mkdir_one(buf, mode);
 }

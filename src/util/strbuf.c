@@ -61,11 +61,26 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	return 0;
 }
 
+/* Appends the escaped body of s (without quotes). */
+static int json_escape(struct strbuf *sb, const char *s);
+
 int strbuf_json_string(struct strbuf *sb, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-	if (strbuf_append(sb, "\"", 1) < 0)
+	size_t mark = sb->len;
+	if (strbuf_append(sb, "\"", 1) < 0 || json_escape(sb, s) < 0 ||
+	    strbuf_append(sb, "\"", 1) < 0) {
+		/* A failed append leaves the buffer as it was (strbuf.h). */
+		sb->len = mark;
+		if (sb->buf)
+			sb->buf[mark] = '\0';
 		return -1;
+	}
+	return 0;
+}
+
+static int json_escape(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
 	for (const char *p = s;; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -93,7 +108,7 @@ int strbuf_json_string(struct strbuf *sb, const char *s)
 			return -1;
 		run = p + 1;
 	}
-	return strbuf_append(sb, "\"", 1);
+	return 0;
 }
 
 char *strbuf_detach(struct strbuf *sb, size_t *len)
