@@ -279,47 +279,48 @@ static void jobs_get(struct call *c)
 
 /* --- list ------------------------------------------------------------------------ */
 
-/* The rendered items of one list page, in the order the store gave them. */
+/* One page of jobs/list, rendered as the store hands the rows over. */
 struct list_ctx {
 	int version;
 	bool full;
-	int rc;
-	size_t n, cap;
-	char **items;
-	int64_t *ids;
+	struct strbuf *sb;
+	int limit, n, rc;
+	bool extra; /* a row beyond the limit exists: there is a next page */
+	int64_t newest, oldest;
 };
 
 static int list_row(void *arg, const struct store_job *j)
 {
 	struct list_ctx *l = arg;
-	struct strbuf sb;
-	strbuf_init(&sb, MAX_RESPONSE);
-	bool more = false;
-	/* List items are paged like jobs/get's first page (2.2, expand_tasks). */
-	int rc = append_job(&sb, j, l->full ? j->settings : j->settings_brief, l->version, 0, false,
-			    &more);
-	if (more)
-		rc |= strbuf_puts(&sb, ",\"has_more\":true");
-	rc |= strbuf_puts(&sb, "}");
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 32;
-		l->items = realloc(l->items, l->cap * sizeof(*l->items));
-		l->ids = realloc(l->ids, l->cap * sizeof(*l->ids));
-		if (!l->items || !l->ids)
-			abort();
+	if (l->n == l->limit) {
+		l->extra = true;
+		return 1;
 	}
-	l->items[l->n] = strbuf_detach(&sb, NULL);
-	l->ids[l->n++] = j->job_id;
-	l->rc |= rc;
-	return rc;
+	if (l->n == 0)
+		l->newest = j->job_id;
+	l->oldest = j->job_id;
+	bool more = false;
+	l->rc |= strbuf_puts(l->sb, l->n++ ? "," : "{\"jobs\":[");
+	/* List items are paged like jobs/get's first page (2.2, expand_tasks). */
+	l->rc |= append_job(l->sb, j, l->full ? j->settings : j->settings_brief, l->version, 0,
+			    false, &more);
+	if (more)
+		l->rc |= strbuf_puts(l->sb, ",\"has_more\":true");
+	l->rc |= strbuf_puts(l->sb, "}");
+	return 0;
 }
 
-static void list_ctx_release(struct list_ctx *l)
+/* The ids of a page reached backwards ("p" token), oldest first. */
+struct id_list {
+	int64_t ids[101];
+	int n;
+};
+
+static int collect_id(void *arg, const struct store_job *j)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i]);
-	free(l->items);
-	free(l->ids);
+	struct id_list *l = arg;
+	l->ids[l->n++] = j->job_id;
+	return l->n == (int)(sizeof(l->ids) / sizeof(l->ids[0]));
 }
 
 /* Reads the list arguments. limit: 2.0 lists everything unless asked; 2.1+
@@ -366,58 +367,68 @@ static int list_args(struct call *c, struct store_job_query *q, bool *expand, ch
 	return 0;
 }
 
+/* Going back (a "p" token): finds the page's ids above the anchor, then
+ * lists that page forward like any other. *has_prev: newer pages remain. */
+static int back_to_forward(struct call *c, struct store_job_query *q, int *limit,
+			   bool *has_prev)
+{
+	struct id_list ids = {.n = 0};
+	q->limit = *limit + 1;
+	int rc = store_job_list(c->api->store, q, collect_id, &ids);
+	if (rc != STORE_OK) {
+		reply_store_error(c, rc);
+		return -1;
+	}
+	*has_prev = ids.n > *limit;
+	*limit = ids.n < *limit ? ids.n : *limit;
+	q->above_id = 0;
+	q->below_id = *limit ? ids.ids[*limit - 1] + 1 : 1; /* 1: nothing below */
+	return 0;
+}
+
 static void jobs_list(struct call *c)
 {
 	struct store_job_query q = {0};
-	bool expand;
+	bool expand, has_prev;
 	char dir;
 	int64_t anchor = 0;
 	if (list_args(c, &q, &expand, &dir, &anchor))
 		return;
-	struct list_ctx l = {.version = c->version, .full = q.full_settings};
 	int limit = q.limit;
-	q.limit = limit + 1; /* one more tells whether there is a next page */
-	int rc = store_job_list(c->api->store, &q, list_row, &l);
-	free((char *)q.name_key);
-	if (rc != STORE_OK) {
-		list_ctx_release(&l);
-		return reply_store_error(c, rc);
+	has_prev = dir == 'n' || q.offset > 0;
+	if (dir == 'p' && limit > 100)
+		limit = 100; /* pages reached by token are at most 100 (2.1+) */
+	if (dir == 'p' && back_to_forward(c, &q, &limit, &has_prev)) {
+		free((char *)q.name_key);
+		return;
 	}
-	bool extra = l.n > (size_t)limit;
-	size_t n = extra ? (size_t)limit : l.n;
-	/* A "p" page was read oldest first; it is shown newest first. Going
-	 * back, the extra row means newer pages remain; going forward, older. */
-	bool back = dir == 'p';
-	bool has_next = back ? true : extra;
-	bool has_prev = back ? extra : (dir == 'n' || q.offset > 0);
-
 	struct strbuf sb;
 	strbuf_init(&sb, MAX_RESPONSE);
-	int out = l.rc;
-	if (n > 0) {
-		out |= strbuf_puts(&sb, "{\"jobs\":[");
-		for (size_t k = 0; k < n; k++) {
-			size_t i = back ? n - 1 - k : k;
-			out |= strbuf_puts(&sb, k ? "," : "");
-			out |= strbuf_puts(&sb, l.items[i]);
-		}
-		out |= strbuf_printf(&sb, "],\"has_more\":%s", has_next ? "true" : "false");
-	} else {
-		out |= strbuf_puts(&sb, "{\"has_more\":false");
+	struct list_ctx l = {.version = c->version, .full = q.full_settings, .sb = &sb,
+			     .limit = limit};
+	q.limit = limit + 1; /* one more tells whether there is a next page */
+	int rc = limit > 0 ? store_job_list(c->api->store, &q, list_row, &l) : STORE_OK;
+	free((char *)q.name_key);
+	if (rc != STORE_OK) {
+		strbuf_release(&sb);
+		return reply_store_error(c, rc);
 	}
-	int64_t newest = n ? l.ids[back ? n - 1 : 0] : 0, oldest = n ? l.ids[back ? 0 : n - 1] : 0;
-	if (n > 0 && has_next) {
-		char *t = make_token('n', oldest);
+	int out = l.rc;
+	if (l.n == 0)
+		out |= strbuf_puts(&sb, "{\"has_more\":false");
+	else
+		out |= strbuf_printf(&sb, "],\"has_more\":%s", l.extra ? "true" : "false");
+	if (l.n > 0 && l.extra) {
+		char *t = make_token('n', l.oldest);
 		out |= strbuf_printf(&sb, ",\"next_page_token\":\"%s\"", t);
 		free(t);
 	}
-	if (n > 0 && has_prev) {
-		char *t = make_token('p', newest);
+	if (l.n > 0 && has_prev) {
+		char *t = make_token('p', l.newest);
 		out |= strbuf_printf(&sb, ",\"prev_page_token\":\"%s\"", t);
 		free(t);
 	}
 	out |= strbuf_puts(&sb, "}");
-	list_ctx_release(&l);
 	reply_text(c, &sb, out);
 }
 

@@ -9,13 +9,17 @@
  *
  * Invariant: tz_id_check() returns 0 only with a canonical id that is a
  * TZif file under the given directory or a normalized fixed offset.
- * Threads: constant tables only; open/read/close on a private descriptor.
+ * Threads: constant tables, open/read/close on a private descriptor, and a
+ * small cache of ids already found in the system database (under a mutex):
+ * checking a schedule's zone is on the path of every jobs/create, and the
+ * file check costs a few system calls.
  */
 #include "sched/tz.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -192,7 +196,54 @@ static bool is_tzif(const char *dir, const char *name)
 	return ok;
 }
 
+/* Positive answers for the default database only; a full cache overwrites
+ * its oldest entry. Zones are not removed from a tz database in practice. */
+#define CACHE_SLOTS 64
+static struct {
+	pthread_mutex_t lock;
+	unsigned next;
+	char id[CACHE_SLOTS][TZ_ID_MAX + 1];
+	char canonical[CACHE_SLOTS][TZ_ID_MAX + 1];
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static bool cache_get(const char *id, char *canonical, size_t n)
+{
+	bool hit = false;
+	pthread_mutex_lock(&cache.lock);
+	for (unsigned i = 0; i < CACHE_SLOTS && !hit; i++) {
+		if (cache.id[i][0] && strcmp(cache.id[i], id) == 0) {
+			hit = put(canonical, n, cache.canonical[i]) == 0;
+		}
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return hit;
+}
+
+static void cache_put(const char *id, const char *canonical)
+{
+	if (strlen(canonical) > TZ_ID_MAX)
+		return;
+	pthread_mutex_lock(&cache.lock);
+	unsigned i = cache.next++ % CACHE_SLOTS;
+	snprintf(cache.id[i], sizeof(cache.id[i]), "%s", id);
+	snprintf(cache.canonical[i], sizeof(cache.canonical[i]), "%s", canonical);
+	pthread_mutex_unlock(&cache.lock);
+}
+
+static int check_uncached(const char *id, const char *zoneinfo_dir, char *canonical, size_t n);
+
 int tz_id_check(const char *id, const char *zoneinfo_dir, char *canonical, size_t n)
+{
+	if (!zoneinfo_dir && id && canonical && n > 0 && strnlen(id, TZ_ID_MAX + 1) <= TZ_ID_MAX &&
+	    cache_get(id, canonical, n))
+		return 0;
+	int rc = check_uncached(id, zoneinfo_dir, canonical, n);
+	if (rc == 0 && !zoneinfo_dir)
+		cache_put(id, canonical);
+	return rc;
+}
+
+static int check_uncached(const char *id, const char *zoneinfo_dir, char *canonical, size_t n)
 {
 	const char *dir = zoneinfo_dir ? zoneinfo_dir : TZ_ZONEINFO_DIR;
 	bool negative;

@@ -594,7 +594,7 @@ static int sq_token_delete(struct store *st, const char *id)
 
 /* --- jobs -------------------------------------------------------------------- */
 
-/* Reads JOB_COLS and then, from column 8 on, the settings columns present. */
+/* Copies JOB_COLS and then, from column 8 on, the settings columns present. */
 static int read_job(sqlite3_stmt *q, struct store_job *j, bool full, bool brief)
 {
 	memset(j, 0, sizeof(*j));
@@ -752,13 +752,28 @@ static int sq_job_list(struct store *st, const struct store_job_query *qr,
 	sqlite3_bind_int64(q, 4, qr->offset);
 	int rc, res = STORE_OK;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_job j;
-		res = read_job(q, &j, qr->full_settings, !qr->full_settings);
-		if (res != STORE_OK)
+		/* The row's strings are lent, not copied: they live until the
+		 * next step, which is what the callback contract promises. */
+		struct store_job j = {
+			.job_id = sqlite3_column_int64(q, 0),
+			.created_ms = sqlite3_column_int64(q, 1),
+			.creator = (char *)sqlite3_column_text(q, 2),
+			.run_as = (char *)sqlite3_column_text(q, 3),
+			.name_key = (char *)sqlite3_column_text(q, 4),
+			.format = sqlite3_column_int(q, 5),
+			.created_version = sqlite3_column_int(q, 6),
+			.paged_len = sqlite3_column_int(q, 7),
+		};
+		char *text = (char *)sqlite3_column_text(q, 8);
+		if (qr->full_settings)
+			j.settings = text;
+		else
+			j.settings_brief = text;
+		if (!j.creator || !j.run_as || !j.name_key || !text) {
+			res = STORE_ENOMEM;
 			break;
-		int stop = cb(arg, &j);
-		store_job_release(&j);
-		if (stop)
+		}
+		if (cb(arg, &j))
 			break;
 	}
 	if (res == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
