@@ -115,9 +115,15 @@ static void read_back(const json_t *s)
 		}
 		json_decref(e);
 	}
-	json_t *b = job_settings_brief(s);
+	char *full, *brief;
+	job_settings_texts(s, &full, &brief);
+	json_t *f = json_loads(full, 0, NULL), *b = json_loads(brief, 0, NULL);
+	CHECK(f && json_equal(f, s));
 	CHECK(b && !json_object_get(b, "tasks") && !json_object_get(b, "job_clusters"));
+	json_decref(f);
 	json_decref(b);
+	free(full);
+	free(brief);
 	char *k = job_name_key(s);
 	CHECK(k);
 	free(k);

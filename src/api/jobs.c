@@ -35,59 +35,22 @@ static void job_write_free(void *p)
 	free(w);
 }
 
-static char *dump(const json_t *v)
-{
-	char *s = json_dumps(v, JSON_COMPACT);
-	if (!s) {
-		log_error("jobs: out of memory serializing settings");
-		abort();
-	}
-	return s;
-}
-
-/* The stored texts of settings: the full settings and the brief ones
- * (without tasks and job_clusters, for jobs/list). One serialization serves
- * both: the brief text is dumped, then the two arrays are appended to it. */
-static void dump_settings(json_t *settings, char **full, char **brief)
-{
-	static const char *const heavy[] = {"tasks", "job_clusters"};
-	json_t *arrays[2];
-	for (int i = 0; i < 2; i++) {
-		arrays[i] = json_incref(json_object_get(settings, heavy[i]));
-		json_object_del(settings, heavy[i]);
-	}
-	*brief = dump(settings);
-	struct strbuf sb;
-	strbuf_init(&sb, SIZE_MAX / 2);
-	size_t n = strlen(*brief);
-	strbuf_append(&sb, *brief, n - 1); /* without its closing brace */
-	bool members = n > 2;
-	for (int i = 0; i < 2; i++) {
-		if (!arrays[i])
-			continue;
-		char *text = dump(arrays[i]);
-		strbuf_printf(&sb, "%s\"%s\":%s", members ? "," : "", heavy[i], text);
-		free(text);
-		members = true;
-		json_object_set_new(settings, heavy[i], arrays[i]); /* put back */
-	}
-	strbuf_puts(&sb, "}");
-	*full = strbuf_detach(&sb, NULL);
-}
-
-/* Fills the derived columns of a row from normalized settings. */
+/* Fills the derived columns of a row from normalized settings. creator is
+ * the run-as user when the settings name none; NULL leaves run_as NULL for
+ * the caller to fill (reset learns the creator only inside its write). */
 static void row_from_settings(struct store_job *j, json_t *settings, const char *creator)
 {
 	free(j->settings);
 	free(j->settings_brief);
 	free(j->name_key);
 	free(j->run_as);
-	dump_settings(settings, &j->settings, &j->settings_brief);
+	job_settings_texts(settings, &j->settings, &j->settings_brief);
 	j->name_key = job_name_key(settings);
-	j->run_as = strdup(job_run_as_user(settings, creator));
+	const char *run_as = job_run_as_user(settings, creator);
+	j->run_as = run_as ? strdup(run_as) : NULL;
 	j->format = job_settings_format(settings);
 	j->paged_len = job_settings_paged_len(settings);
-	if (!j->name_key || !j->run_as)
+	if (!j->name_key || (run_as && !j->run_as))
 		abort();
 }
 
@@ -123,8 +86,10 @@ static int append_settings(struct strbuf *sb, const struct store_job *j, const c
 		json_decref(e);
 		e = paged;
 	}
-	char *text = dump(e);
+	char *text = json_dumps(e, JSON_COMPACT);
 	json_decref(e);
+	if (!text)
+		abort(); /* out of memory */
 	int rc = strbuf_puts(sb, text);
 	free(text);
 	return rc;
@@ -492,11 +457,9 @@ static int reset_write(struct call *c, struct store *st)
 	if (get_for_write(c, st, w->job_id, &cur))
 		return -1;
 	w->job.job_id = w->job_id;
-	/* run_as falls back to the job's creator, known only now. */
-	if (strcmp(w->job.run_as, c->user.name) == 0 && strcmp(cur.creator, c->user.name) != 0) {
-		free(w->job.run_as);
-		w->job.run_as = strdup(cur.creator);
-	}
+	/* Without run_as in the new settings, runs go as the job's creator. */
+	if (!w->job.run_as && !(w->job.run_as = strdup(cur.creator)))
+		abort();
 	store_job_release(&cur);
 	int rc = store_job_update(st, &w->job);
 	if (rc != STORE_OK)
@@ -523,7 +486,7 @@ static void jobs_reset(struct call *c)
 	if (job_settings_parse(json_incref(ns), c->version, "new_settings", JOB_RESET,
 			       &c->api->limits, &settings, &format, &err))
 		return reply_model_error(c, &err);
-	row_from_settings(&w->job, settings, c->user.name);
+	row_from_settings(&w->job, settings, NULL);
 	json_decref(settings);
 	call_write(c, reset_write);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model/schema.h"
+#include "util/strbuf.h"
 
 #define PATH_LEN 512
 
@@ -439,12 +440,39 @@ json_t *job_settings_emit(const json_t *settings, int version)
 	return s;
 }
 
-json_t *job_settings_brief(const json_t *settings)
+static char *dump_compact(const json_t *v)
 {
-	json_t *s = json_copy((json_t *)settings);
-	json_object_del(s, "tasks");
-	json_object_del(s, "job_clusters");
+	char *s = json_dumps(v, JSON_COMPACT);
+	if (!s)
+		abort(); /* out of memory */
 	return s;
+}
+
+void job_settings_texts(json_t *settings, char **full, char **brief)
+{
+	static const char *const heavy[] = {"tasks", "job_clusters"};
+	json_t *arrays[2];
+	for (int i = 0; i < 2; i++) {
+		arrays[i] = json_incref(json_object_get(settings, heavy[i]));
+		json_object_del(settings, heavy[i]);
+	}
+	*brief = dump_compact(settings);
+	struct strbuf sb;
+	strbuf_init(&sb, SIZE_MAX / 2);
+	size_t n = strlen(*brief);
+	strbuf_append(&sb, *brief, n - 1); /* without its closing brace */
+	bool members = n > 2;
+	for (int i = 0; i < 2; i++) {
+		if (!arrays[i])
+			continue;
+		char *text = dump_compact(arrays[i]);
+		strbuf_printf(&sb, "%s\"%s\":%s", members ? "," : "", heavy[i], text);
+		free(text);
+		members = true;
+		json_object_set_new(settings, heavy[i], arrays[i]); /* put back */
+	}
+	strbuf_puts(&sb, "}");
+	*full = strbuf_detach(&sb, NULL);
 }
 
 json_t *job_settings_page(const json_t *settings, long page, bool *more)

@@ -64,9 +64,11 @@ int job_settings_update(const json_t *current, enum job_format cur_format,
  * every other case is the internal object itself. */
 json_t *job_settings_emit(const json_t *settings, int version);
 
-/* The settings without tasks and job_clusters (jobs/list without
- * expand_tasks). */
-json_t *job_settings_brief(const json_t *settings);
+/* The two stored serializations of settings (compact JSON, malloc'd): full,
+ * and brief, without tasks and job_clusters (jobs/list without
+ * expand_tasks). One serialization serves both: the brief text is dumped,
+ * then the two arrays are appended. settings is left as it was. */
+void job_settings_texts(json_t *settings, char **full, char **brief);
 
 /* For 2.2 paging: a copy of settings whose paged arrays hold only the
  * elements [page*JOB_PAGE_SIZE, (page+1)*JOB_PAGE_SIZE). *more is set when a

@@ -416,3 +416,21 @@ def test_run_as_user_name(server):
     job = get(server, job_id)
     assert job["run_as_user_name"] == "ana@example.com"
     assert job["creator_user_name"] == "admin"
+
+
+def test_reset_keeps_run_as_and_falls_back_to_the_creator(server):
+    r = server.api("POST", "/api/2.0/preview/scim/v2/Users", json={"userName": "bo@example.com"})
+    bo = server.ok("POST", "/api/2.0/token-management/on-behalf-of/tokens",
+                   json={"application_id": "bo@example.com"})["token_value"]
+    assert r.status_code == 201
+    job_id = server.ok("POST", "/api/2.2/jobs/create", json={"name": "x"})["job_id"]
+    # bo resets admin's job, naming himself as run_as: that choice stands
+    server.ok("POST", "/api/2.2/jobs/reset", token=bo,
+              json={"job_id": job_id, "new_settings": {"name": "y",
+                                                       "run_as": {"user_name": "bo@example.com"}}})
+    assert get(server, job_id)["run_as_user_name"] == "bo@example.com"
+    # without run_as, runs go as the job's creator, not as whoever reset it
+    server.ok("POST", "/api/2.2/jobs/reset", token=bo,
+              json={"job_id": job_id, "new_settings": {"name": "z"}})
+    job = get(server, job_id)
+    assert job["run_as_user_name"] == "admin" and job["creator_user_name"] == "admin"

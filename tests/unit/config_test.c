@@ -14,29 +14,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
+#include "testutil.h"
 
 static char tmpdir[256];
 
 static int group_setup(void **state)
 {
 	(void)state;
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/config_test.XXXXXX", base && *base ? base : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return test_mkdtemp(tmpdir, sizeof(tmpdir), "config_test");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	char path[512];
-	snprintf(path, sizeof(path), "%s/jobsd.conf", tmpdir);
-	unlink(path);
-	return rmdir(tmpdir);
+	return test_rmtree(tmpdir);
 }
 
 /* Writes text to the test's config file and returns its path. */

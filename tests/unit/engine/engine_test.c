@@ -10,7 +10,6 @@
  * the way a full disk does.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -31,6 +30,7 @@
 
 #include "engine/engine.h"
 #include "store/store.h"
+#include "testutil.h"
 #include "util/log.h"
 
 /* --- fixture ------------------------------------------------------------------------ */
@@ -52,9 +52,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	const char *base = getenv("TMPDIR");
-	snprintf(f->dir, sizeof(f->dir), "%s/engine_test.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(f->dir))
+	if (test_mkdtemp(f->dir, sizeof(f->dir), "engine_test") != 0)
 		return -1;
 	char err[512];
 	if (store_open_sqlite(&f->st, f->dir, err, sizeof(err)) != STORE_OK) {
@@ -69,14 +67,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
@@ -84,7 +74,7 @@ static int teardown(void **state)
 	store_close(f->st);
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->cond);
-	int rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = test_rmtree(f->dir);
 	free(f);
 	return rc;
 }
@@ -214,8 +204,13 @@ static void op_init(struct op *o, struct fx *f, int tag)
 	o->tag = tag;
 }
 
-static void wait_gate_running(struct fx *f)
+/* Submits a gate op and waits until the engine is blocked inside its run():
+ * the ops submitted before open_gate() are then queued together. */
+static void start_gate(struct fx *f, struct op *gate)
 {
+	op_init(gate, f, -1);
+	gate->gate = true;
+	engine_submit(f->e, &gate->base);
 	pthread_mutex_lock(&f->lock);
 	while (!f->gate_running)
 		pthread_cond_wait(&f->cond, &f->lock);
@@ -323,10 +318,7 @@ static void test_group_commit_from_many_threads(void **state)
 {
 	struct fx *f = *state;
 	struct op gate;
-	op_init(&gate, f, -1);
-	gate.gate = true;
-	engine_submit(f->e, &gate.base);
-	wait_gate_running(f);
+	start_gate(f, &gate);
 
 	static struct op ops[N_THREADS][PER_THREAD];
 	struct submitter subs[N_THREADS];
@@ -378,10 +370,7 @@ static void test_batches_are_capped(void **state)
 {
 	struct fx *f = *state;
 	struct op gate;
-	op_init(&gate, f, -1);
-	gate.gate = true;
-	engine_submit(f->e, &gate.base);
-	wait_gate_running(f);
+	start_gate(f, &gate);
 	enum { N = ENGINE_MAX_BATCH + 88 };
 	struct op *ops = calloc(N, sizeof(*ops));
 	assert_non_null(ops);
@@ -406,10 +395,7 @@ static void test_done_may_free_the_op(void **state)
 {
 	struct fx *f = *state;
 	struct op gate;
-	op_init(&gate, f, -1);
-	gate.gate = true;
-	engine_submit(f->e, &gate.base);
-	wait_gate_running(f);
+	start_gate(f, &gate);
 	int freed = 0;
 	for (int i = 0; i < 70; i++) { /* more than the engine's on-stack batch */
 		struct op *o = malloc(sizeof(*o));
@@ -433,10 +419,7 @@ static void test_failed_commit_reported_to_every_done(void **state)
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved_fsize), 0);
 
 	struct op gate, small, big, undone;
-	op_init(&gate, f, -1);
-	gate.gate = true;
-	engine_submit(f->e, &gate.base);
-	wait_gate_running(f);
+	start_gate(f, &gate);
 	op_init(&small, f, 1);
 	op_init(&undone, f, 2);
 	undone.fail = true;
@@ -502,10 +485,7 @@ static void test_stop_drains_the_queue(void **state)
 {
 	struct fx *f = *state;
 	struct op gate;
-	op_init(&gate, f, -1);
-	gate.gate = true;
-	engine_submit(f->e, &gate.base);
-	wait_gate_running(f);
+	start_gate(f, &gate);
 	enum { N = 50 };
 	struct op ops[N];
 	for (int i = 0; i < N; i++) {

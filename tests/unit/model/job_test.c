@@ -24,26 +24,11 @@
 
 #include "model/job.h"
 #include "model/schema.h"
+#include "testutil.h"
 
 static const struct job_limits LIM = {.max_tasks = 100, .max_tags = 25};
 
 /* --- helpers ----------------------------------------------------------------- */
-
-/* JSON from a test literal in which ' stands for ". */
-static json_t *J(const char *text)
-{
-	char *s = strdup(text);
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	json_error_t e;
-	json_t *v = json_loads(s, JSON_DECODE_ANY, &e);
-	if (!v)
-		fail_msg("bad JSON in test (%s): %s", e.text, s);
-	free(s);
-	return v;
-}
 
 /* A fixture of the integration suite; the tests run from the repository
  * root (scripts/run-tests.sh) or from their build directory. */
@@ -80,6 +65,9 @@ static json_t *ok(const char *text, int version)
 {
 	return parse_lim(J(text), version, JOB_CREATE, &LIM, NULL);
 }
+
+/* Parses a literal that must be accepted; only that is checked. */
+static void accepted(const char *text, int version) { json_decref(ok(text, version)); }
 
 static bool has(const char *msg, const char *want)
 {
@@ -120,16 +108,12 @@ static void bad(const char *text, int version, const char *code, const char *wan
 	bad_lim(text, version, &LIM, code, want1, want2);
 }
 
-static void assert_json_equal(const json_t *got, const json_t *want)
+/* Asserts that settings read back through API version are want. */
+static void assert_emits(const json_t *settings, int version, const json_t *want)
 {
-	if (json_equal((json_t *)got, (json_t *)want))
-		return;
-	static char g[4096], w[4096];
-	size_t n = json_dumpb(got, g, sizeof(g) - 1, JSON_SORT_KEYS | JSON_COMPACT);
-	g[n < sizeof(g) ? n : sizeof(g) - 1] = '\0';
-	n = json_dumpb(want, w, sizeof(w) - 1, JSON_SORT_KEYS | JSON_COMPACT);
-	w[n < sizeof(w) ? n : sizeof(w) - 1] = '\0';
-	fail_msg("JSON differs\n got: %s\nwant: %s", g, w);
+	json_t *got = job_settings_emit(settings, version);
+	assert_json_equal(got, want);
+	json_decref(got);
 }
 
 static const char *str_at(const json_t *o, const char *key)
@@ -166,10 +150,8 @@ static void test_parse_20_single_task_fixture_round_trips_with_defaults(void **s
 	json_object_set_new(json_object_get(want, "schedule"), "pause_status",
 			    json_string("UNPAUSED"));
 	json_object_set_new(want, "format", json_string("SINGLE_TASK"));
-	json_t *v20 = job_settings_emit(s, 20);
-	assert_json_equal(v20, want);
+	assert_emits(s, 20, want);
 
-	json_decref(v20);
 	json_decref(want);
 	json_decref(s);
 	json_decref(given);
@@ -230,9 +212,7 @@ static void test_parse_20_without_task_members_has_no_task(void **state)
 	assert_int_equal(fmt, JOB_FORMAT_SINGLE_TASK);
 	assert_null(json_object_get(s, "tasks"));
 	json_t *v20 = job_settings_emit(s, 20);
-	json_t *want = J("{'name':'empty','max_concurrent_runs':1,'format':'SINGLE_TASK'}");
-	assert_json_equal(v20, want);
-	json_decref(want);
+	assert_json_is(v20, "{'name':'empty','max_concurrent_runs':1,'format':'SINGLE_TASK'}");
 	json_decref(v20);
 	json_decref(s);
 }
@@ -290,12 +270,8 @@ static void test_parse_21_multi_task_fixture_round_trips(void **state)
 	json_t *s = parse_lim(json_deep_copy(given), 21, JOB_CREATE, &LIM, &fmt);
 	assert_int_equal(fmt, JOB_FORMAT_MULTI_TASK);
 	/* Every default is already given, so the settings read back as sent. */
-	json_t *v21 = job_settings_emit(s, 21);
-	assert_json_equal(v21, given);
-	json_t *v20 = job_settings_emit(s, 20);
-	assert_json_equal(v20, given);
-	json_decref(v20);
-	json_decref(v21);
+	assert_emits(s, 21, given);
+	assert_emits(s, 20, given);
 	json_decref(s);
 	json_decref(given);
 }
@@ -317,10 +293,8 @@ static void test_parse_defaults(void **state)
 {
 	(void)state;
 	json_t *s = ok("{}", 21);
-	json_t *want = J("{'name':'Untitled','max_concurrent_runs':1,'format':'MULTI_TASK'}");
-	assert_json_equal(s, want);
+	assert_json_is(s, "{'name':'Untitled','max_concurrent_runs':1,'format':'MULTI_TASK'}");
 	json_decref(s);
-	json_decref(want);
 
 	/* Given values are kept, including max_concurrent_runs 0. */
 	s = ok("{'name':'n','max_concurrent_runs':0}", 21);
@@ -556,10 +530,9 @@ static void test_parse_nested_for_each_task_rejected(void **state)
 	    "{'task_key':'b','for_each_task':{}}}}]}",
 	    21, MODEL_INVALID, "tasks[0].for_each_task.task", NULL);
 	/* A valid for_each_task is accepted. */
-	json_t *s = ok("{'tasks':[{'task_key':'a','for_each_task':{'inputs':'[1,2]',"
-		       "'concurrency':2,'task':" NB("b", "/b") "}}]}",
-		       21);
-	json_decref(s);
+	accepted("{'tasks':[{'task_key':'a','for_each_task':{'inputs':'[1,2]',"
+		 "'concurrency':2,'task':" NB("b", "/b") "}}]}",
+		 21);
 	bad("{'tasks':[{'task_key':'a','for_each_task':{'inputs':'[1]'}}]}", 21, MODEL_INVALID,
 	    "Missing required field: tasks[0].for_each_task.task", NULL);
 }
@@ -572,8 +545,7 @@ static void test_parse_name_length_limit(void **state)
 	memcpy(body, "{'name':'", 9);
 	memset(body + 9, 'n', 4096);
 	strcpy(body + 9 + 4096, "'}");
-	json_t *s = ok(body, 21);
-	json_decref(s);
+	accepted(body, 21);
 	memset(body + 9, 'n', 4097);
 	strcpy(body + 9 + 4097, "'}");
 	bad(body, 21, MODEL_INVALID, "'name' is too long", NULL);
@@ -588,8 +560,7 @@ static void test_parse_task_key_length_limit(void **state)
 	key[100] = '\0';
 	snprintf(body, sizeof(body),
 		 "{'tasks':[{'task_key':'%s','notebook_task':{'notebook_path':'/a'}}]}", key);
-	json_t *s = ok(body, 21);
-	json_decref(s);
+	accepted(body, 21);
 	key[100] = 'k';
 	key[101] = '\0';
 	snprintf(body, sizeof(body),
@@ -602,15 +573,9 @@ static void test_parse_dbt_commands_longer_than_ten_bytes_accepted(void **state)
 	(void)state;
 	/* commands holds at most 10 commands; each command is a full dbt
 	 * command line, which is routinely longer than 10 bytes. */
-	json_t *in = J("{'tasks':[{'task_key':'d','dbt_task':{'commands':"
-		       "['dbt deps','dbt run --select my_model']}}]}");
-	json_t *out = NULL;
-	enum job_format f;
-	struct model_error err = {0};
-	int rc = job_settings_parse(in, 21, "", JOB_CREATE, &LIM, &out, &f, &err);
-	json_decref(rc == 0 ? out : NULL);
-	if (rc != 0)
-		fail_msg("rejected: %s", err.message);
+	accepted("{'tasks':[{'task_key':'d','dbt_task':{'commands':"
+		 "['dbt deps','dbt run --select my_model']}}]}",
+		 21);
 	/* The count limit still holds. */
 	bad("{'tasks':[{'task_key':'d','dbt_task':{'commands':['dbt a','dbt b','dbt c','dbt d',"
 	    "'dbt e','dbt f','dbt g','dbt h','dbt i','dbt j','dbt k']}}]}",
@@ -623,17 +588,10 @@ static void test_parse_cluster_ssh_public_keys_accept_real_keys(void **state)
 {
 	(void)state;
 	/* ssh_public_keys holds at most 10 keys, each a full public key line. */
-	json_t *in =
-		J("{'job_clusters':[{'job_cluster_key':'c','new_cluster':{'ssh_public_keys':"
-		  "['ssh-ed25519 "
-		  "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b']}}]}");
-	json_t *out = NULL;
-	enum job_format f;
-	struct model_error err = {0};
-	int rc = job_settings_parse(in, 21, "", JOB_CREATE, &LIM, &out, &f, &err);
-	json_decref(rc == 0 ? out : NULL);
-	if (rc != 0)
-		fail_msg("rejected: %s", err.message);
+	accepted("{'job_clusters':[{'job_cluster_key':'c','new_cluster':{'ssh_public_keys':"
+		 "['ssh-ed25519 "
+		 "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b']}}]}",
+		 21);
 }
 
 /* --- validation: rules across tasks -------------------------------------------------------- */
@@ -671,14 +629,12 @@ static void test_parse_depends_on_errors(void **state)
 static void test_parse_outcome_only_under_condition_parents(void **state)
 {
 	(void)state;
-	json_t *s = ok(
-		"{'tasks':[" COND("c") "," NB_DEP(
-			"t", "/t",
-			"{'task_key':'c','outcome':'true'}") "," NB_DEP("f", "/f",
-									"{'task_key':'c','outcome':"
-									"'false'}") "]}",
-		21);
-	json_decref(s);
+	accepted("{'tasks':[" COND("c") "," NB_DEP(
+			 "t", "/t",
+			 "{'task_key':'c','outcome':'true'}") "," NB_DEP("f", "/f",
+									 "{'task_key':'c','outcome'"
+									 ":'false'}") "]}",
+		 21);
 	bad("{'tasks':[" NB("a", "/a") "," NB_DEP("b", "/b",
 						  "{'task_key':'a','outcome':'true'}") "]}",
 	    21, MODEL_INVALID, "tasks[1].depends_on[0]",
@@ -733,22 +689,20 @@ static void test_parse_long_chain_is_not_a_cycle(void **state)
 	assert_int_equal(json_array_size(json_object_get(s, "tasks")), 100);
 	json_decref(s);
 	/* A diamond is not a cycle either. */
-	s = ok("{'tasks':[" NB("a", "/a") "," NB_DEP("b", "/b", DEP("a")) "," NB_DEP(
-		       "c", "/c", DEP("a")) "," NB_DEP("d", "/d", DEP("b") "," DEP("c")) "]}",
-	       21);
-	json_decref(s);
+	accepted("{'tasks':[" NB("a", "/a") "," NB_DEP("b", "/b", DEP("a")) "," NB_DEP(
+			 "c", "/c", DEP("a")) "," NB_DEP("d", "/d", DEP("b") "," DEP("c")) "]}",
+		 21);
 }
 
 static void test_parse_cluster_and_environment_references(void **state)
 {
 	(void)state;
-	json_t *s = ok("{'job_clusters':[{'job_cluster_key':'c','new_cluster':{'num_workers':1}}],"
-		       "'environments':[{'environment_key':'e','spec':{'client':'1'}}],"
-		       "'tasks':[{'task_key':'a','job_cluster_key':'c','notebook_task':"
-		       "{'notebook_path':'/a'}},{'task_key':'b','environment_key':'e',"
-		       "'spark_python_task':{'python_file':'/b.py'}}]}",
-		       21);
-	json_decref(s);
+	accepted("{'job_clusters':[{'job_cluster_key':'c','new_cluster':{'num_workers':1}}],"
+		 "'environments':[{'environment_key':'e','spec':{'client':'1'}}],"
+		 "'tasks':[{'task_key':'a','job_cluster_key':'c','notebook_task':"
+		 "{'notebook_path':'/a'}},{'task_key':'b','environment_key':'e',"
+		 "'spark_python_task':{'python_file':'/b.py'}}]}",
+		 21);
 	bad("{'tasks':[{'task_key':'a','job_cluster_key':'nope','notebook_task':"
 	    "{'notebook_path':'/a'}}]}",
 	    21, MODEL_INVALID, "tasks[0].job_cluster_key 'nope'", "job_clusters");
@@ -829,8 +783,7 @@ static void test_parse_workspace_paths(void **state)
 	bad("{'tasks':[{'task_key':'a','notebook_task':{'notebook_path':'/a','source':'GIT'}}]}",
 	    21, MODEL_INVALID, "source is GIT but the job has no git_source", NULL);
 	/* Dots inside a name are not a '..' segment. */
-	json_t *s = ok("{'tasks':[" NB("a", "/Users/me/..hidden/a..b") "]}", 21);
-	json_decref(s);
+	accepted("{'tasks':[" NB("a", "/Users/me/..hidden/a..b") "]}", 21);
 }
 
 static void test_parse_notebook_path_uri_rejected(void **state)
@@ -873,8 +826,7 @@ static void test_parse_git_relative_paths_and_uris_allowed(void **state)
 						      "w','file':{'path':'q/x.sql'}}},"
 						      "{'task_key':'d','dbt_task':{'commands':['"
 						      "dbt run'],'project_directory':'dbt'}}]}";
-	json_t *s = ok(body, 21);
-	json_decref(s);
+	accepted(body, 21);
 	/* GIT paths still must not climb out of the checkout. */
 	bad("{" GIT ",'tasks':[" NB("a", "notebooks/../../etc") "]}", 21, MODEL_INVALID, "'..'",
 	    NULL);
@@ -883,10 +835,9 @@ static void test_parse_git_relative_paths_and_uris_allowed(void **state)
 	    "'source':'WORKSPACE'}}]}",
 	    21, MODEL_INVALID, "absolute", NULL);
 	/* URIs are not workspace paths. */
-	s = ok("{'tasks':[{'task_key':'p','spark_python_task':{'python_file':'dbfs:/s/a.py'}},"
-	       "{'task_key':'q','spark_python_task':{'python_file':'s3://bucket/b.py'}}]}",
-	       21);
-	json_decref(s);
+	accepted("{'tasks':[{'task_key':'p','spark_python_task':{'python_file':'dbfs:/s/a.py'}},"
+		 "{'task_key':'q','spark_python_task':{'python_file':'s3://bucket/b.py'}}]}",
+		 21);
 }
 
 static void test_parse_nulls_dropped(void **state)
@@ -959,9 +910,7 @@ static void test_parse_unknown_fields_kept(void **state)
 	json_t *s = ok("{'x_new_feature':{'a':[1,null]},'tasks':[{'task_key':'a','x_task':true,"
 		       "'notebook_task':{'notebook_path':'/a','x_inner':'v'}}]}",
 		       21);
-	json_t *want = J("{'a':[1,null]}");
-	assert_json_equal(json_object_get(s, "x_new_feature"), want);
-	json_decref(want);
+	assert_json_is(json_object_get(s, "x_new_feature"), "{'a':[1,null]}");
 	assert_true(json_is_true(json_object_get(task_at(s, 0), "x_task")));
 	assert_string_equal(str_at(json_object_get(task_at(s, 0), "notebook_task"), "x_inner"),
 			    "v");
@@ -1056,9 +1005,7 @@ static void test_update_replaces_top_level_fields_whole(void **state)
 	assert_int_equal(fmt, JOB_FORMAT_MULTI_TASK);
 	assert_string_equal(str_at(u, "name"), "j2");
 	assert_string_equal(str_at(u, "format"), "MULTI_TASK");
-	json_t *want = J("{'on_failure':['b@x']}");
-	assert_json_equal(json_object_get(u, "email_notifications"), want);
-	json_decref(want);
+	assert_json_is(json_object_get(u, "email_notifications"), "{'on_failure':['b@x']}");
 	/* Untouched fields stay. */
 	assert_json_equal(json_object_get(u, "schedule"), json_object_get(cur, "schedule"));
 	assert_json_equal(json_object_get(u, "tasks"), json_object_get(cur, "tasks"));
@@ -1081,24 +1028,21 @@ static void test_update_merges_keyed_arrays_by_key(void **state)
 		"'parameters':[{'name':'p1','default':'x'}],"
 		"'environments':[{'environment_key':'e3'}]}",
 		NULL, 22, &fmt);
-	json_t *want =
-		J("[{'task_key':'A','job_cluster_key':'c1','notebook_task':{'notebook_path':'/a'}},"
-		  "{'task_key':'B','notebook_task':{'notebook_path':'/b2'}},"
-		  "{'task_key':'C','notebook_task':{'notebook_path':'/c'},"
-		  "'depends_on':[{'task_key':'B'}]}]");
-	assert_json_equal(json_object_get(u, "tasks"), want);
-	json_decref(want);
-	want = J("[{'job_cluster_key':'c1','new_cluster':{'num_workers':1}},"
-		 "{'job_cluster_key':'c2','new_cluster':{'num_workers':5}},"
-		 "{'job_cluster_key':'c3','new_cluster':{}}]");
-	assert_json_equal(json_object_get(u, "job_clusters"), want);
-	json_decref(want);
-	want = J("[{'name':'p1','default':'x'},{'name':'p2','default':'2'}]");
-	assert_json_equal(json_object_get(u, "parameters"), want);
-	json_decref(want);
-	want = J("[{'environment_key':'e1'},{'environment_key':'e2'},{'environment_key':'e3'}]");
-	assert_json_equal(json_object_get(u, "environments"), want);
-	json_decref(want);
+	assert_json_is(json_object_get(u, "tasks"),
+		       "[{'task_key':'A','job_cluster_key':'c1','notebook_task':"
+		       "{'notebook_path':'/a'}},"
+		       "{'task_key':'B','notebook_task':{'notebook_path':'/b2'}},"
+		       "{'task_key':'C','notebook_task':{'notebook_path':'/c'},"
+		       "'depends_on':[{'task_key':'B'}]}]");
+	assert_json_is(json_object_get(u, "job_clusters"),
+		       "[{'job_cluster_key':'c1','new_cluster':{'num_workers':1}},"
+		       "{'job_cluster_key':'c2','new_cluster':{'num_workers':5}},"
+		       "{'job_cluster_key':'c3','new_cluster':{}}]");
+	assert_json_is(json_object_get(u, "parameters"),
+		       "[{'name':'p1','default':'x'},{'name':'p2','default':'2'}]");
+	assert_json_is(
+		json_object_get(u, "environments"),
+		"[{'environment_key':'e1'},{'environment_key':'e2'},{'environment_key':'e3'}]");
 	json_decref(u);
 
 	/* A keyed array the job does not have yet is simply set. */
@@ -1121,19 +1065,13 @@ static void test_update_fields_to_remove(void **state)
 			  "'environments/e1','no_such_field','bogus/x','tasks/']",
 			  21, &fmt);
 	assert_null(json_object_get(u, "schedule"));
-	json_t *want = J(
+	assert_json_is(
+		json_object_get(u, "tasks"),
 		"[{'task_key':'A','job_cluster_key':'c1','notebook_task':{'notebook_path':'/a'}}]");
-	assert_json_equal(json_object_get(u, "tasks"), want);
-	json_decref(want);
-	want = J("[{'job_cluster_key':'c1','new_cluster':{'num_workers':1}}]");
-	assert_json_equal(json_object_get(u, "job_clusters"), want);
-	json_decref(want);
-	want = J("[{'name':'p1','default':'1'}]");
-	assert_json_equal(json_object_get(u, "parameters"), want);
-	json_decref(want);
-	want = J("[{'environment_key':'e2'}]");
-	assert_json_equal(json_object_get(u, "environments"), want);
-	json_decref(want);
+	assert_json_is(json_object_get(u, "job_clusters"),
+		       "[{'job_cluster_key':'c1','new_cluster':{'num_workers':1}}]");
+	assert_json_is(json_object_get(u, "parameters"), "[{'name':'p1','default':'1'}]");
+	assert_json_is(json_object_get(u, "environments"), "[{'environment_key':'e2'}]");
 	json_decref(u);
 
 	/* Removing what is not there is a no-op, so a retried update succeeds. */
@@ -1251,19 +1189,17 @@ static void test_update_20_single_task_fixture(void **state)
 	assert_int_equal(fmt, JOB_FORMAT_SINGLE_TASK);
 	json_t *v20 = job_settings_emit(out, 20);
 	/* existing_cluster_id replaced new_cluster; libraries removed. */
-	json_t *want =
-		J("{'name':'Nightly model training','existing_cluster_id':'1201-my-cluster',"
-		  "'email_notifications':{'on_start':['someone@example.com'],'on_success':[],"
-		  "'on_failure':[]},'timeout_seconds':3600,'max_retries':1,"
-		  "'schedule':{'quartz_cron_expression':'0 15 22 * * ?','timezone_id':"
-		  "'America/Los_Angeles','pause_status':'UNPAUSED'},'spark_jar_task':"
-		  "{'main_class_name':'com.databricks.ComputeModels'},"
-		  "'max_concurrent_runs':1,'format':'SINGLE_TASK'}");
-	assert_json_equal(v20, want);
+	assert_json_is(v20,
+		       "{'name':'Nightly model training','existing_cluster_id':'1201-my-cluster',"
+		       "'email_notifications':{'on_start':['someone@example.com'],'on_success':[],"
+		       "'on_failure':[]},'timeout_seconds':3600,'max_retries':1,"
+		       "'schedule':{'quartz_cron_expression':'0 15 22 * * ?','timezone_id':"
+		       "'America/Los_Angeles','pause_status':'UNPAUSED'},'spark_jar_task':"
+		       "{'main_class_name':'com.databricks.ComputeModels'},"
+		       "'max_concurrent_runs':1,'format':'SINGLE_TASK'}");
 	/* The task keeps its key. */
 	assert_string_equal(str_at(task_at(out, 0), "task_key"),
 			    str_at(task_at(cur, 0), "task_key"));
-	json_decref(want);
 	json_decref(v20);
 	json_decref(out);
 	json_decref(body);
@@ -1326,9 +1262,7 @@ static void test_update_21_touching_tasks_makes_single_task_multi(void **state)
 	assert_string_equal(str_at(u, "format"), "MULTI_TASK");
 	assert_int_equal(json_array_size(json_object_get(u, "tasks")), 2);
 	/* A multi-task job reads the same through 2.0. */
-	json_t *v20 = job_settings_emit(u, 20);
-	assert_json_equal(v20, u);
-	json_decref(v20);
+	assert_emits(u, 20, u);
 	json_decref(u);
 
 	/* Removing the task by key also touches tasks. */
@@ -1342,23 +1276,42 @@ static void test_update_21_touching_tasks_makes_single_task_multi(void **state)
 
 /* --- emit / brief / page ------------------------------------------------------------------- */
 
-static void test_brief_drops_tasks_and_job_clusters_only(void **state)
+static void test_texts_full_and_brief(void **state)
 {
 	(void)state;
 	json_t *cur = current_multi();
 	json_t *before = json_deep_copy(cur);
-	json_t *b = job_settings_brief(cur);
+	char *full, *brief;
+	job_settings_texts(cur, &full, &brief);
+	json_t *f = J(full), *b = J(brief);
+	assert_json_equal(f, cur); /* the full text is the settings, members reordered */
 	assert_null(json_object_get(b, "tasks"));
 	assert_null(json_object_get(b, "job_clusters"));
 	json_t *want = json_deep_copy(cur);
 	json_object_del(want, "tasks");
 	json_object_del(want, "job_clusters");
 	assert_json_equal(b, want);
-	assert_json_equal(cur, before); /* the input is not modified */
+	assert_json_equal(cur, before); /* the input is left as it was */
 	json_decref(want);
+	json_decref(f);
 	json_decref(b);
+	free(full);
+	free(brief);
 	json_decref(before);
 	json_decref(cur);
+}
+
+static void test_texts_of_settings_with_only_tasks(void **state)
+{
+	(void)state;
+	json_t *s = J("{'tasks':[{'task_key':'a'}]}");
+	char *full, *brief;
+	job_settings_texts(s, &full, &brief);
+	assert_string_equal(brief, "{}");
+	assert_string_equal(full, "{\"tasks\":[{\"task_key\":\"a\"}]}");
+	free(full);
+	free(brief);
+	json_decref(s);
 }
 
 static json_t *keyed_array(const char *key_member, const char *prefix, int n)
@@ -1590,7 +1543,8 @@ int main(void)
 		cmocka_unit_test(test_update_20_single_task_fixture),
 		cmocka_unit_test(test_update_20_single_task_replaces_groups),
 		cmocka_unit_test(test_update_21_touching_tasks_makes_single_task_multi),
-		cmocka_unit_test(test_brief_drops_tasks_and_job_clusters_only),
+		cmocka_unit_test(test_texts_full_and_brief),
+		cmocka_unit_test(test_texts_of_settings_with_only_tasks),
 		cmocka_unit_test(test_page_250_tasks_in_pages_of_100),
 		cmocka_unit_test(test_page_boundaries),
 		cmocka_unit_test(test_page_far_beyond_the_end_is_empty),

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "model/schema.h"
+#include "testutil.h"
 
 /* --- counting allocator for jansson -------------------------------------------- */
 
@@ -115,21 +116,6 @@ static const struct sch_object top = {"Top", top_fields, NULL};
 
 /* --- helpers ------------------------------------------------------------------------- */
 
-static json_t *J(const char *text)
-{
-	char *s = strdup(text);
-	assert_non_null(s);
-	for (char *p = s; *p; p++)
-		if (*p == '\'')
-			*p = '"';
-	json_error_t e;
-	json_t *v = json_loads(s, JSON_DECODE_ANY, &e);
-	if (!v)
-		fail_msg("bad JSON in test (%s): %s", e.text, s);
-	free(s);
-	return v;
-}
-
 /* Validates a literal against top (with req filled in unless given) under
  * root path `path`; returns the normalized value. */
 static json_t *valid(const char *text)
@@ -166,18 +152,6 @@ static void invalid_at(const char *text, const char *path, const char *code, con
 static void invalid(const char *text, const char *code, const char *want1, const char *want2)
 {
 	invalid_at(text, "", code, want1, want2);
-}
-
-static void assert_json_equal(const json_t *got, const json_t *want)
-{
-	if (json_equal((json_t *)got, (json_t *)want))
-		return;
-	static char g[4096], w[4096];
-	size_t n = json_dumpb(got, g, sizeof(g) - 1, JSON_SORT_KEYS | JSON_COMPACT);
-	g[n < sizeof(g) ? n : sizeof(g) - 1] = '\0';
-	n = json_dumpb(want, w, sizeof(w) - 1, JSON_SORT_KEYS | JSON_COMPACT);
-	w[n < sizeof(w) ? n : sizeof(w) - 1] = '\0';
-	fail_msg("JSON differs\n got: %s\nwant: %s", g, w);
 }
 
 /* --- paths ------------------------------------------------------------------------------ */
@@ -288,16 +262,14 @@ static void test_valid_object_with_every_kind(void **state)
 		      "'ascii_list':['a']}");
 	/* Nothing was changed: no nulls, no strings to convert. (A null inside
 	 * a MAP or ANY value is data, not "unset".) */
-	json_t *want =
-		J("{'str':'abcde','ascii':'plain','nonempty':'x','i32':-2147483648,"
-		  "'i32r':10,'i64':9223372036854775807,'i64r':0,'i64even':4,'flag':false,"
-		  "'num':1.5,'color':'GREEN','colors':['RED','GREEN'],"
-		  "'a':[{'lo':1,'hi':2,'b':{'s':'','c':[1,2]}}],'m':{},"
-		  "'strmap':{'k':'v','l':''},'asciimap':{'k':'v'},'map':{'x':[1,{}],'y':null},"
-		  "'any':[null,true],'even':2,'names':['n'],'ids':[1],'small_ids':[9],"
-		  "'ascii_list':['a']}");
-	assert_json_equal(v, want);
-	json_decref(want);
+	assert_json_is(v,
+		       "{'str':'abcde','ascii':'plain','nonempty':'x','i32':-2147483648,"
+		       "'i32r':10,'i64':9223372036854775807,'i64r':0,'i64even':4,'flag':false,"
+		       "'num':1.5,'color':'GREEN','colors':['RED','GREEN'],"
+		       "'a':[{'lo':1,'hi':2,'b':{'s':'','c':[1,2]}}],'m':{},"
+		       "'strmap':{'k':'v','l':''},'asciimap':{'k':'v'},'map':{'x':[1,{}],'y':null},"
+		       "'any':[null,true],'even':2,'names':['n'],'ids':[1],'small_ids':[9],"
+		       "'ascii_list':['a']}");
 	json_decref(v);
 }
 
@@ -333,10 +305,8 @@ static void test_int64_decimal_strings_become_integers(void **state)
 	(void)state;
 	json_t *v = valid("{'i64':'-42','i64r':'100','ids':['1','9007199254740993',3],"
 			  "'a':[{'lo':'5'}],'i64even':'8'}");
-	json_t *want = J("{'i64':-42,'i64r':100,'ids':[1,9007199254740993,3],'a':[{'lo':5}],"
-			 "'i64even':8}");
-	assert_json_equal(v, want);
-	json_decref(want);
+	assert_json_is(v, "{'i64':-42,'i64r':100,'ids':[1,9007199254740993,3],'a':[{'lo':5}],"
+			  "'i64even':8}");
 	json_decref(v);
 	invalid("{'i64':'12abc'}", MODEL_MALFORMED, "'i64'", "must be an integer, not a string");
 	invalid("{'i64':''}", MODEL_MALFORMED, "'i64'", NULL);
@@ -494,9 +464,7 @@ static void test_nulls_dropped_everywhere(void **state)
 	(void)state;
 	json_t *v = valid("{'str':null,'zzz':null,'a':[{'lo':null,'b':{'s':'x','c':null}}],"
 			  "'m':{'hi':null}}");
-	json_t *want = J("{'a':[{'b':{'s':'x'}}],'m':{}}");
-	assert_json_equal(v, want);
-	json_decref(want);
+	assert_json_is(v, "{'a':[{'b':{'s':'x'}}],'m':{}}");
 	json_decref(v);
 }
 
@@ -504,9 +472,7 @@ static void test_unknown_members_kept(void **state)
 {
 	(void)state;
 	json_t *v = valid("{'unknown':{'x':'1'},'a':[{'extra':[1,2],'b':{'s':'x','more':false}}]}");
-	json_t *want = J("{'unknown':{'x':'1'},'a':[{'extra':[1,2],'b':{'s':'x','more':false}}]}");
-	assert_json_equal(v, want);
-	json_decref(want);
+	assert_json_is(v, "{'unknown':{'x':'1'},'a':[{'extra':[1,2],'b':{'s':'x','more':false}}]}");
 	json_decref(v);
 }
 

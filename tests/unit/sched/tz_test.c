@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "sched/tz.h"
+#include "testutil.h"
 
 #define SYSTEM_DIR "/usr/share/zoneinfo"
 
@@ -56,25 +57,14 @@ static void mk_file(const struct fake *f, const char *rel, const char *data, siz
 	write_file(p, data, n);
 }
 
-/* Every file the fixture creates, in creation order (removed backwards). */
-static const char *const fake_paths[] = {
-	"zi", "zi/Good", "zi/Good/Zone", "zi/UTC", "zi/Etc", "zi/Etc/GMT+5",
-	"zi/America", "zi/America/Los_Angeles", "zi/Bad", "zi/Bad/Text",
-	"zi/Short", "zi/Dir", "zi/Dir/Sub", "zi/Fifo", "zi/LinkOk", "zi/LinkBad",
-	"zi/posixrules", "zi/posix", "zi/posix/UTC", "zi/Mixed+Name_1-2",
-	"outside",
-};
-
 static int fake_setup(void **state)
 {
 	static const char tzif[] = "TZif2\0\0\0 pretend TZif body";
-	const char *tmp = getenv("TMPDIR");
 	struct fake *f = calloc(1, sizeof(*f));
 	char p[512];
 
 	assert_non_null(f);
-	snprintf(f->root, sizeof(f->root), "%s/tz_test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	assert_non_null(mkdtemp(f->root));
+	assert_int_equal(test_mkdtemp(f->root, sizeof(f->root), "tz_test"), 0);
 	snprintf(f->zi, sizeof(f->zi), "%s/zi", f->root);
 
 	mk_dir(f, "zi");
@@ -109,16 +99,10 @@ static int fake_setup(void **state)
 static int fake_teardown(void **state)
 {
 	struct fake *f = *state;
-	char p[512];
+	int rc = test_rmtree(f->root);
 
-	for (size_t i = sizeof(fake_paths) / sizeof(fake_paths[0]); i-- > 0;) {
-		path_in(f, fake_paths[i], p, sizeof(p));
-		if (unlink(p) != 0)
-			rmdir(p);
-	}
-	rmdir(f->root);
 	free(f);
-	return 0;
+	return rc;
 }
 
 static void accept_as(const char *dir, const char *id, const char *want)

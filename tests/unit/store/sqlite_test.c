@@ -8,7 +8,6 @@
  * everything survives close and reopen. No sleeps: threads are joined.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -26,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "testutil.h"
 #include "util/log.h"
 
 struct fx {
@@ -48,9 +48,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	const char *base = getenv("TMPDIR");
-	snprintf(f->dir, sizeof(f->dir), "%s/sqlite_test.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(f->dir)) {
+	if (test_mkdtemp(f->dir, sizeof(f->dir), "sqlite_test") != 0) {
 		free(f);
 		return -1;
 	}
@@ -63,19 +61,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 	store_close(f->st);
-	int rc = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = test_rmtree(f->dir);
 	free(f);
 	return rc;
 }

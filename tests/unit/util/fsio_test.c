@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "util/fsio.h"
 
 struct tmp {
@@ -37,9 +37,7 @@ static int tmp_setup(void **state)
 	struct tmp *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -1;
-	const char *base = getenv("TMPDIR");
-	snprintf(t->dir, sizeof(t->dir), "%s/fsio_test.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(t->dir)) {
+	if (test_mkdtemp(t->dir, sizeof(t->dir), "fsio_test") != 0) {
 		free(t);
 		return -1;
 	}
@@ -47,18 +45,10 @@ static int tmp_setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int tmp_teardown(void **state)
 {
 	struct tmp *t = *state;
-	int rc = nftw(t->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = test_rmtree(t->dir);
 	free(t);
 	return rc;
 }

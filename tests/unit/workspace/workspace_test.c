@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "util/log.h"
 #include "workspace/workspace.h"
 
@@ -78,8 +78,7 @@ static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	char e[256];
-	snprintf(fx->tmp, sizeof(fx->tmp), "/tmp/wstest.XXXXXX");
-	assert_non_null(mkdtemp(fx->tmp));
+	assert_int_equal(test_mkdtemp(fx->tmp, sizeof(fx->tmp), "wstest"), 0);
 	snprintf(fx->root, sizeof(fx->root), "%s/ws", fx->tmp);
 	snprintf(fx->outside, sizeof(fx->outside), "%s/outside", fx->tmp);
 	assert_int_equal(mkdir(fx->root, 0700), 0);
@@ -94,19 +93,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
 	workspace_close(fx->ws);
-	nftw(fx->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(fx->tmp);
 	free(fx);
 	return 0;
 }
