@@ -25,6 +25,11 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=0
 summary=""
 
+# --- source checks: banned calls, foreign code -----------------------------------
+if [ $UNIT_ONLY -eq 0 ]; then
+  scripts/checksrc.sh || failed=1
+fi
+
 # --- unit tests (cmocka) ------------------------------------------------------
 unit_pass=0
 unit_fail=0

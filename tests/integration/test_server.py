@@ -138,3 +138,11 @@ def test_config_file_env_and_flags(tmp_path):
 def test_listens_on_loopback_by_default(tmp_path):
     help_text = subprocess.run([JOBSD, "--help"], capture_output=True, text=True).stdout
     assert "127.0.0.1:8080" in help_text
+
+
+def test_sigint_stops_gracefully_too(server):
+    job_id = server.ok("POST", "/api/2.1/jobs/create", json={"name": "before-sigint"})["job_id"]
+    assert server.stop(signal.SIGINT) == 0
+    assert "received SIGINT" in server.log_text()
+    server.start()
+    assert server.ok("GET", "/api/2.1/jobs/get", params={"job_id": job_id})["job_id"] == job_id

@@ -237,7 +237,7 @@ static void test_load_file_long_line_reports_its_own_line(void **state)
 	assert_non_null(text);
 	int k = snprintf(text, n + 64, "data_dir = /");
 	memset(text + k, 'd', n);
-	strcpy(text + k + n, "\n");
+	snprintf(text + k + n, 64 - (size_t)k, "\n");
 	struct config c;
 	config_defaults(&c);
 	char err[512] = "";
@@ -257,7 +257,7 @@ static void test_load_file_long_comment_stays_a_comment(void **state)
 	assert_non_null(text);
 	text[0] = '#';
 	memset(text + 1, 'c', n);
-	strcpy(text + 1 + n, " listen = 0.0.0.0:9999\n");
+	snprintf(text + 1 + n, 63, " listen = 0.0.0.0:9999\n");
 	struct config c;
 	config_defaults(&c);
 	char err[512] = "";

@@ -544,10 +544,10 @@ static void test_parse_name_length_limit(void **state)
 	assert_non_null(body);
 	memcpy(body, "{'name':'", 9);
 	memset(body + 9, 'n', 4096);
-	strcpy(body + 9 + 4096, "'}");
+	memcpy(body + 9 + 4096, "'}", 3);
 	accepted(body, 21);
 	memset(body + 9, 'n', 4097);
-	strcpy(body + 9 + 4097, "'}");
+	memcpy(body + 9 + 4097, "'}", 3);
 	bad(body, 21, MODEL_INVALID, "'name' is too long", NULL);
 	free(body);
 }
