@@ -179,6 +179,8 @@ static void write_done(struct engine_op *op, int run_rc, int commit_rc)
 	struct call *c = (struct call *)((char *)op - offsetof(struct call, op));
 	if (run_rc == 0 && commit_rc != STORE_OK)
 		set_store_error(c, commit_rc); /* nothing was made durable */
+	else if (run_rc != 0 && !c->reply)
+		set_store_error(c, run_rc < 0 ? run_rc : STORE_ERR); /* failed without saying why */
 	if (c->auth_changed)
 		api_auth_changed(c->api);
 	if (!c->reply)

@@ -53,46 +53,63 @@ static int run_one(struct store *st, struct engine_op *op)
 	return rc;
 }
 
+struct slot {
+	struct engine_op *op;
+	int run_rc, commit_rc;
+};
+
+/* Runs slots[from..n) in one transaction and returns where the next one
+ * starts: n once this one committed (or failed to), or just past an op
+ * whose failure aborted the whole transaction. SQLite does that on some
+ * I/O errors (a full disk while spilling its cache): the ops run so far
+ * lost their changes and are answered as failed commits, and the ops after
+ * the culprit run again in a fresh transaction. Without this check they
+ * would run outside any transaction, each committing on its own while being
+ * told that nothing was written. */
+static int run_transaction(struct engine *e, struct slot *s, int from, int n)
+{
+	int rc = store_begin(e->store);
+	if (rc != STORE_OK) {
+		log_error("engine: cannot begin a transaction: %s", store_rc_name(rc));
+		for (int i = from; i < n; i++)
+			s[i] = (struct slot){s[i].op, 0, rc};
+		return n;
+	}
+	int64_t t0 = clock_mono_us(&clock_system);
+	for (int i = from; i < n; i++) {
+		s[i].run_rc = run_one(e->store, s[i].op);
+		if (!store_in_transaction(e->store)) {
+			log_error("engine: a write aborted its transaction: %d writes failed, %d run "
+				  "again",
+				  i - from + 1, n - i - 1);
+			store_rollback(e->store);
+			for (int k = from; k <= i; k++)
+				s[k].commit_rc = STORE_EIO;
+			return i + 1;
+		}
+	}
+	int64_t t1 = clock_mono_us(&clock_system);
+	rc = store_commit(e->store);
+	log_debug("engine: batch of %d: run %lld us, commit %lld us", n - from,
+		  (long long)(t1 - t0), (long long)(clock_mono_us(&clock_system) - t1));
+	if (rc != STORE_OK)
+		log_error("engine: commit of %d writes failed: %s", n - from, store_rc_name(rc));
+	for (int i = from; i < n; i++)
+		s[i].commit_rc = rc;
+	return n;
+}
+
 static void run_batch(struct engine *e, struct engine_op *batch)
 {
-	enum { STACK_RCS = 64 };
-	int stack_rcs[STACK_RCS];
+	struct slot slots[ENGINE_MAX_BATCH];
 	int n = 0;
 	for (struct engine_op *op = batch; op; op = op->next)
-		n++;
-	int *rcs = n <= STACK_RCS ? stack_rcs : malloc(sizeof(int) * (size_t)n);
-	if (!rcs) {
-		log_error("engine: out of memory for a batch of %d", n);
-		abort();
-	}
-
-	int64_t t0 = clock_mono_us(&clock_system);
-	int commit_rc = store_begin(e->store);
-	if (commit_rc == STORE_OK) {
-		int i = 0;
-		for (struct engine_op *op = batch; op; op = op->next)
-			rcs[i++] = run_one(e->store, op);
-		int64_t t1 = clock_mono_us(&clock_system);
-		commit_rc = store_commit(e->store);
-		log_debug("engine: batch of %d: run %lld us, commit %lld us", n,
-			  (long long)(t1 - t0), (long long)(clock_mono_us(&clock_system) - t1));
-		if (commit_rc != STORE_OK)
-			log_error("engine: commit of %d writes failed: %s", n,
-				  store_rc_name(commit_rc));
-	} else {
-		log_error("engine: cannot begin a transaction: %s", store_rc_name(commit_rc));
-		for (int i = 0; i < n; i++)
-			rcs[i] = 0;
-	}
-
-	/* done() may free the op, so read next first. */
-	int i = 0;
-	for (struct engine_op *op = batch, *next; op; op = next) {
-		next = op->next;
-		op->done(op, rcs[i++], commit_rc);
-	}
-	if (rcs != stack_rcs)
-		free(rcs);
+		slots[n++] = (struct slot){op, 0, STORE_OK};
+	for (int start = 0; start < n;)
+		start = run_transaction(e, slots, start, n);
+	/* done() may free the op; nothing reads it afterwards. */
+	for (int i = 0; i < n; i++)
+		slots[i].op->done(slots[i].op, slots[i].run_rc, slots[i].commit_rc);
 }
 
 static void *engine_main(void *arg)

@@ -220,8 +220,11 @@ static int conn_open(struct conn *c, const char *path, bool writer)
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, 5000);
-	if (!writer)
-		return conn_exec(c, "PRAGMA query_only = ON");
+	if (!writer && (rc = conn_exec(c, "PRAGMA query_only = ON")) != STORE_OK) {
+		sqlite3_close(c->db);
+		c->db = NULL;
+		return rc;
+	}
 	return STORE_OK;
 }
 
@@ -335,7 +338,16 @@ static void sq_rollback(struct store *st)
 	tx_owner = NULL;
 }
 
-static int sq_savepoint(struct store *st) { return run_simple(S(st), ST_SAVEPOINT); }
+static bool sq_in_transaction(struct store *st) { return !sqlite3_get_autocommit(S(st)->w.db); }
+
+static int sq_savepoint(struct store *st)
+{
+	/* Outside a transaction SAVEPOINT would open one of its own, and its
+	 * RELEASE would commit: never let an op write outside the batch. */
+	if (!sq_in_transaction(st))
+		return STORE_ERR;
+	return run_simple(S(st), ST_SAVEPOINT);
+}
 static void sq_savepoint_release(struct store *st) { run_simple(S(st), ST_RELEASE); }
 
 static void sq_savepoint_rollback(struct store *st)
@@ -855,6 +867,7 @@ static const struct store_backend sqlite_backend = {
 	.savepoint = sq_savepoint,
 	.savepoint_release = sq_savepoint_release,
 	.savepoint_rollback = sq_savepoint_rollback,
+	.in_transaction = sq_in_transaction,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
 	.user_insert = sq_user_insert,

@@ -31,6 +31,7 @@ void store_rollback(struct store *st) { st->ops->rollback(st); }
 int store_savepoint(struct store *st) { return st->ops->savepoint(st); }
 void store_savepoint_release(struct store *st) { st->ops->savepoint_release(st); }
 void store_savepoint_rollback(struct store *st) { st->ops->savepoint_rollback(st); }
+bool store_in_transaction(struct store *st) { return st->ops->in_transaction(st); }
 
 int store_meta_get(struct store *st, const char *key, char *buf, size_t buflen)
 {

@@ -54,6 +54,9 @@ void store_rollback(struct store *st);
 int store_savepoint(struct store *st);
 void store_savepoint_release(struct store *st);
 void store_savepoint_rollback(struct store *st);
+/* Whether the transaction begun by store_begin is still open: a backend may
+ * abort a whole transaction on an I/O error, and the engine must know. */
+bool store_in_transaction(struct store *st);
 
 /* --- key/value metadata ------------------------------------------------------ */
 /* Copies the value into buf; STORE_NOT_FOUND if unset. */
@@ -148,6 +151,7 @@ struct store_backend {
 	int (*savepoint)(struct store *st);
 	void (*savepoint_release)(struct store *st);
 	void (*savepoint_rollback)(struct store *st);
+	bool (*in_transaction)(struct store *st);
 	int (*meta_get)(struct store *st, const char *key, char *buf, size_t buflen);
 	int (*meta_set)(struct store *st, const char *key, const char *value);
 	int (*user_insert)(struct store *st, struct store_user *u);

@@ -89,6 +89,7 @@ struct op {
 	size_t payload;	   /* bytes of settings to insert (0: small) */
 	bool gate;	   /* run() blocks until the test opens the gate */
 	bool limit_fsize;  /* run() lowers RLIMIT_FSIZE after its insert */
+	bool fsize_zero;   /* run() inserts with RLIMIT_FSIZE at 0: the insert fails */
 	bool free_in_done; /* done() frees the op */
 	int *done_log;	   /* for free_in_done ops: where done() records */
 
@@ -135,7 +136,12 @@ static int op_run(struct engine_op *base, struct store *st)
 		.settings = settings ? settings : (char *)"{}",
 		.settings_brief = (char *)"{}",
 	};
+	struct rlimit zero = {0, saved_fsize.rlim_max};
+	if (o->fsize_zero)
+		setrlimit(RLIMIT_FSIZE, &zero);
 	int rc = store_job_insert(st, &j);
+	if (o->fsize_zero)
+		setrlimit(RLIMIT_FSIZE, &saved_fsize);
 	free(settings);
 	if (rc != STORE_OK)
 		return rc;
@@ -458,6 +464,42 @@ static void test_failed_commit_reported_to_every_done(void **state)
 	assert_int_equal(count_jobs(f->st), 2);
 }
 
+/* An I/O error inside a write makes SQLite roll back the whole
+ * transaction, not just the write: what ran before it is lost and must be
+ * reported so; what comes after must run in a new transaction, not outside
+ * any (where each write would commit on its own, unreported). */
+static void test_write_aborting_its_transaction(void **state)
+{
+	struct fx *f = *state;
+	void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved_fsize), 0);
+
+	struct op gate, before, culprit, after;
+	start_gate(f, &gate);
+	op_init(&before, f, 1);
+	op_init(&culprit, f, 2);
+	culprit.payload = 30u << 20; /* spills SQLite's page cache to the full file */
+	culprit.fsize_zero = true;
+	op_init(&after, f, 3);
+	engine_submit(f->e, &before.base);
+	engine_submit(f->e, &culprit.base);
+	engine_submit(f->e, &after.base);
+	open_gate(f);
+	wait_done(f, 4);
+	signal(SIGXFSZ, old);
+
+	assert_int_equal(before.run_rc, 0);
+	assert_int_not_equal(before.commit_rc, STORE_OK); /* rolled back: told so */
+	/* by name: the rolled-back id is free again and "after" may get it */
+	assert_false(op_job_stored(f->st, before.tag));
+	assert_true(culprit.run_rc < 0);
+	assert_int_not_equal(culprit.commit_rc, STORE_OK);
+	assert_int_equal(after.run_rc, 0);
+	assert_int_equal(after.commit_rc, STORE_OK); /* ran again, and committed */
+	assert_true(op_job_stored(f->st, after.tag));
+	assert_int_equal(count_jobs(f->st), 2); /* the gate's and after's */
+}
+
 static void test_failed_begin_reported_and_nothing_run(void **state)
 {
 	struct fx *f = *state;
@@ -530,6 +572,7 @@ int main(void)
 		T(test_batches_are_capped),
 		T(test_done_may_free_the_op),
 		T(test_failed_commit_reported_to_every_done),
+		T(test_write_aborting_its_transaction),
 		T(test_failed_begin_reported_and_nothing_run),
 		T(test_stop_drains_the_queue),
 		T(test_stop_idle_and_null),
