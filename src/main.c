@@ -161,6 +161,9 @@ static int start_http(struct server *s, char *err, size_t errlen)
 		.tls_key = key,
 		.threads = (unsigned)(threads > 0 ? threads : 2),
 		.max_body = (size_t)s->cfg.max_request_bytes,
+		/* Room for 32 bodies of the largest size at once; past it, 503. */
+		.max_buffered = 32 * (size_t)s->cfg.max_request_bytes,
+		.headers = api_headers,
 		.handler = api_handle,
 		.cls = s->api,
 	};

@@ -362,6 +362,33 @@ static bool split_api_path(const char *path, int *version, const char **rest)
 	return true;
 }
 
+/* Most JSON values a request body may hold. jansson spends about 140 bytes
+ * per value, so a 10 MB body of "[],[],..." would take ~500 MB; the largest
+ * real JobSettings (1,000 tasks) hold well under 100,000 values. */
+#define MAX_JSON_VALUES 500000
+
+/* Counts values by their separators and openers outside strings; stops at
+ * limit + 1. One pass, no allocation: refuses a bomb before parsing it. */
+static size_t json_values_upto(const char *s, size_t len, size_t limit)
+{
+	size_t n = 1;
+	bool in_string = false;
+	for (size_t i = 0; i < len && n <= limit; i++) {
+		char ch = s[i];
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = false;
+		} else if (ch == '"') {
+			in_string = true;
+		} else if (ch == ',' || ch == '[' || ch == '{') {
+			n++;
+		}
+	}
+	return n;
+}
+
 static int parse_body(struct call *c, const struct route *r)
 {
 	size_t len;
@@ -372,6 +399,11 @@ static int parse_body(struct call *c, const struct route *r)
 	if (len == 0) {
 		c->body = is_get ? NULL : json_object();
 		return 0;
+	}
+	if (json_values_upto(body, len, MAX_JSON_VALUES) > MAX_JSON_VALUES) {
+		reply_error(c, 400, "RESOURCE_LIMIT_EXCEEDED",
+			    "The request body holds more than %d JSON values", MAX_JSON_VALUES);
+		return -1;
 	}
 	json_error_t jerr;
 	json_t *v = json_loadb(body, len, 0, &jerr);
@@ -416,7 +448,10 @@ static void reply_not_found(struct call *c)
 		    http_path(c->req));
 }
 
-static void dispatch(struct call *c)
+/* The headers phase: everything that needs no body. Answers here mean the
+ * body is never read: an unauthenticated client cannot make jobsd buffer
+ * anything. Otherwise c->route is set for api_handle. */
+static void route_call(struct call *c)
 {
 	const char *path = http_path(c->req), *method = http_method(c->req), *rest;
 	if (strcmp(path, "/healthz") == 0 && strcmp(method, "GET") == 0)
@@ -430,20 +465,13 @@ static void dispatch(struct call *c)
 		r = find_route(method, rest, c->version, &c->rest);
 	if (!r)
 		return reply_not_found(c);
-	/* Raw-body endpoints answer an oversized body with their own error. */
-	if (http_body_too_large(c->req) && !(r->flags & ROUTE_RAW_BODY))
-		return reply_error(c, 400, "RESOURCE_LIMIT_EXCEEDED",
-				   "Request body of %zu bytes is over the limit of %ld bytes",
-				   http_body_too_large(c->req), c->api->config->max_request_bytes);
 	if ((r->flags & ROUTE_ADMIN) && !c->user.admin)
 		return reply_error(c, 403, "PERMISSION_DENIED",
 				   "Only workspace admins may call %s %s", method, path);
-	if (parse_body(c, r))
-		return;
-	r->fn(c);
+	c->route = r;
 }
 
-void api_handle(void *cls, struct http_request *req)
+void api_headers(void *cls, struct http_request *req)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -453,5 +481,20 @@ void api_handle(void *cls, struct http_request *req)
 	c->api = cls;
 	c->req = req;
 	http_set_context(req, c, call_free);
-	dispatch(c);
+	route_call(c);
+}
+
+void api_handle(void *cls, struct http_request *req)
+{
+	(void)cls;
+	struct call *c = http_context(req);
+	const struct route *r = c->route;
+	/* Raw-body endpoints answer an oversized body with their own error. */
+	if (http_body_too_large(c->req) && !(r->flags & ROUTE_RAW_BODY))
+		return reply_error(c, 400, "RESOURCE_LIMIT_EXCEEDED",
+				   "Request body of %zu bytes is over the limit of %ld bytes",
+				   http_body_too_large(c->req), c->api->config->max_request_bytes);
+	if (parse_body(c, r))
+		return;
+	r->fn(c);
 }

@@ -1,9 +1,10 @@
 /* api.h - the REST API: routing, authentication, JSON in and out.
  *
- * api_handle is the HTTP server's handler. It routes by method, path and
- * API version (/api/2.0, 2.1, 2.2), authenticates every /api/ route with a
- * bearer token, parses the JSON body and calls the endpoint, which reads
- * from the store directly or hands a write to the engine.
+ * api_headers and api_handle are the HTTP server's handlers. The first,
+ * with only the headers in, authenticates every /api/ route with a bearer
+ * token and routes by method, path and API version (/api/2.0, 2.1, 2.2);
+ * the second parses the JSON body and calls the endpoint, which reads from
+ * the store directly or hands a write to the engine.
  *
  * Threads: api_handle runs on the HTTP pool threads; the api struct is
  * read-only after api_create except for the atomic ready flag.
@@ -35,7 +36,10 @@ void api_free(struct api *api);
 /* /healthz answers 200 only once this is set. */
 void api_set_ready(struct api *api, bool ready);
 
-/* The http_config handler; cls is the struct api. */
+/* The http_config handlers (cls is the struct api): api_headers when a
+ * request's headers are in (authentication, routing: it may answer at
+ * once), api_handle when its body is complete. */
+void api_headers(void *cls, struct http_request *req);
 void api_handle(void *cls, struct http_request *req);
 
 #endif

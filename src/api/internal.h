@@ -21,6 +21,7 @@
 #include "store/store.h"
 
 struct auth_cache;
+struct route;
 
 struct api {
 	struct store *store;
@@ -41,6 +42,7 @@ struct call {
 	struct store_user user; /* who is calling */
 	json_t *body;		/* the JSON body (an object), or NULL */
 	const char *rest;	/* after a prefix route: the rest of the path */
+	const struct route *route; /* set when the headers phase routed the call */
 
 	/* A deferred write (call_write). */
 	struct engine_op op;

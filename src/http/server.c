@@ -31,7 +31,9 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_config cfg;
 	_Atomic long in_flight;
-	_Atomic bool closing; /* answers carry Connection: close while stopping */
+	_Atomic long suspended;  /* deferred requests waiting for http_complete */
+	_Atomic size_t buffered; /* bytes reserved for request bodies */
+	_Atomic bool closing;    /* new requests get 503; answers close the connection */
 };
 
 struct header {
@@ -47,6 +49,8 @@ struct http_request {
 	char *body;
 	size_t body_len, body_cap;
 	size_t too_large;
+	size_t reserved; /* of srv->buffered */
+	bool busy;       /* the body did not fit in the server's budget */
 
 	int status;
 	char *resp_body;
@@ -70,6 +74,7 @@ static int64_t mono_us(void)
 
 static void request_free(struct http_request *req)
 {
+	atomic_fetch_sub(&req->srv->buffered, req->reserved);
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);
 	free(req->method);
@@ -242,11 +247,25 @@ static size_t content_length(struct MHD_Connection *conn)
 	return (end != cl && *end == '\0') ? (size_t)v : 0;
 }
 
+/* Takes n bytes from the server's budget for request bodies. */
+static bool reserve(struct http_request *req, size_t n)
+{
+	struct http_server *srv = req->srv;
+	if (atomic_fetch_add(&srv->buffered, n) + n > srv->cfg.max_buffered) {
+		atomic_fetch_sub(&srv->buffered, n);
+		return false;
+	}
+	req->reserved += n;
+	return true;
+}
+
 /* Appends a chunk of body, keeping at most max_body bytes. Past the limit
  * (only possible for chunked bodies) the rest is counted and dropped. */
 static void append_body(struct http_request *req, const char *data, size_t n)
 {
 	size_t max = req->srv->cfg.max_body;
+	if (req->busy)
+		return;
 	if (req->too_large || req->body_len + n > max) {
 		req->too_large = (req->too_large ? req->too_large : req->body_len) + n;
 		free(req->body);
@@ -260,6 +279,13 @@ static void append_body(struct http_request *req, const char *data, size_t n)
 			cap *= 2;
 		if (cap > max + 1)
 			cap = max + 1;
+		if (!reserve(req, cap - req->body_cap)) {
+			req->busy = true;
+			free(req->body);
+			req->body = NULL;
+			req->body_len = req->body_cap = 0;
+			return;
+		}
 		char *b = realloc(req->body, cap);
 		if (!b) {
 			log_error("http: out of memory for a %zu-byte body", cap);
@@ -273,11 +299,27 @@ static void append_body(struct http_request *req, const char *data, size_t n)
 	req->body[req->body_len] = '\0';
 }
 
+/* 503 from the HTTP layer itself: the server is stopping or full. */
+static enum MHD_Result answer_unavailable(struct http_request *req, const char *why)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body),
+			 "{\"error_code\":\"TEMPORARILY_UNAVAILABLE\",\"message\":\"%s\"}", why);
+	http_respond(req, 503, NULL, xstrdup(body), (size_t)n);
+	http_add_header(req, "Retry-After", "1");
+	return queue_response(req);
+}
+
 static enum MHD_Result run_handler(struct http_request *req)
 {
-	req->srv->cfg.handler(req->srv->cfg.cls, req);
+	struct http_server *srv = req->srv;
+	if (req->busy)
+		return answer_unavailable(req, "The server holds too many request bodies right "
+					       "now; the request changed nothing");
+	srv->cfg.handler(srv->cfg.cls, req);
 	if (!req->deferred)
 		return queue_response(req);
+	atomic_fetch_add(&srv->suspended, 1);
 	MHD_suspend_connection(req->conn);
 	if (atomic_exchange(&req->suspend_state, SUSPEND_SUSPENDED) == SUSPEND_COMPLETED)
 		MHD_resume_connection(req->conn);
@@ -297,14 +339,24 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
+		/* Every answer from here on, before the body is read, makes MHD
+		 * drop the rest of the body and close the connection. */
+		if (atomic_load(&srv->closing))
+			return answer_unavailable(req, "jobsd is shutting down");
+		if (srv->cfg.headers)
+			srv->cfg.headers(srv->cfg.cls, req);
+		if (req->responded)
+			return queue_response(req);
 		size_t cl = content_length(conn);
 		if (cl > srv->cfg.max_body) {
-			/* Refuse before reading: MHD drops the rest of the body and
-			 * closes the connection after this answer. */
 			req->too_large = cl;
 			return run_handler(req);
 		}
 		if (cl > 0) {
+			if (!reserve(req, cl + 1)) {
+				req->busy = true;
+				return run_handler(req);
+			}
 			req->body = malloc(cl + 1);
 			if (!req->body)
 				return MHD_NO;
@@ -320,8 +372,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (req->queued)
 		return MHD_YES;
-	if (req->deferred)
-		return queue_response(req); /* resumed after http_complete */
+	if (req->deferred) { /* resumed after http_complete */
+		atomic_fetch_sub(&srv->suspended, 1);
+		return queue_response(req);
+	}
 	return run_handler(req);
 }
 
@@ -411,12 +465,20 @@ void http_server_stop(struct http_server *srv, int timeout_ms)
 	int fd = MHD_quiesce_daemon(srv->daemon);
 	if (fd >= 0)
 		close(fd);
-	/* Requests already received finish; deferred ones are waiting on the
-	 * engine, which is still running, so they complete too. */
+	/* Requests already received finish; new ones get 503, so the count
+	 * only falls. Deferred (suspended) ones wait on the engine, which is
+	 * still running, so they complete: they are always waited for, since
+	 * stopping MHD with a suspended connection is not allowed. */
 	for (int waited = 0; atomic_load(&srv->in_flight) > 0 && waited < timeout_ms; waited += 5)
 		usleep(5000);
+	for (int waited = 0; atomic_load(&srv->suspended) > 0; waited += 5) {
+		if (waited % 5000 == 0)
+			log_warn("http: waiting for %ld deferred requests at shutdown",
+				 atomic_load(&srv->suspended));
+		usleep(5000);
+	}
 	if (atomic_load(&srv->in_flight) > 0)
-		log_warn("http: %ld requests still in flight at shutdown",
+		log_warn("http: closing %ld requests still in flight at shutdown",
 			 atomic_load(&srv->in_flight));
 	MHD_stop_daemon(srv->daemon);
 	free(srv);

@@ -3,7 +3,11 @@
  * Owns connections, TLS, request bodies (capped: a body whose Content-Length
  * is over the limit is refused before it is read), per-request logging
  * (method, path, status, duration at info level) and graceful shutdown.
- * Knows nothing of the API: each complete request goes to one handler.
+ * Knows nothing of the API: a request goes to two handlers, one when its
+ * headers are in (which may answer at once: authentication, routing, so no
+ * body of an unauthenticated or misrouted request is ever read) and one when
+ * its body is complete. All request bodies held at once are capped too: past
+ * the cap a request is answered 503 rather than buffered.
  *
  * Threads: libmicrohttpd's pool threads call the handler. A handler either
  * answers at once (http_respond) or defers (http_defer) and answers later from
@@ -26,6 +30,11 @@ struct http_config {
 	const char *tls_key;  /* PEM text */
 	unsigned threads;     /* pool size, >= 1 */
 	size_t max_body;      /* larger request bodies are refused */
+	size_t max_buffered;  /* request bodies held at once, all connections */
+	/* Called when the headers are in; may answer (http_respond), and then
+	 * the body is never read. May be NULL. */
+	void (*headers)(void *cls, struct http_request *req);
+	/* Called when the body is complete, unless headers() answered. */
 	void (*handler)(void *cls, struct http_request *req);
 	void *cls;
 };

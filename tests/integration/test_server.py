@@ -75,13 +75,15 @@ def test_sigterm_exits_zero_after_answering_in_flight_requests(server):
             try:
                 r = f.result()
                 answered.append(r.status_code)
+                if r.status_code == 503:  # arrived while stopping: SDKs retry it
+                    assert r.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
             except requests.ConnectionError:
                 pass  # sent after the listener closed: refused, never half-done
     assert server.proc.wait(30) == 0
-    assert all(code == 200 for code in answered)
+    assert set(answered) <= {200, 503}
     server.start()
     n = len(server.ok("GET", "/api/2.1/jobs/list", params={"limit": 100}).get("jobs", []))
-    assert n >= answered.count(200)
+    assert n == answered.count(200)  # every 200 is durable, every 503 changed nothing
 
 
 def test_tls(make_server, tmp_path):
@@ -146,3 +148,19 @@ def test_sigint_stops_gracefully_too(server):
     assert "received SIGINT" in server.log_text()
     server.start()
     assert server.ok("GET", "/api/2.1/jobs/get", params={"job_id": job_id})["job_id"] == job_id
+
+
+def test_unauthenticated_bodies_are_never_read(server):
+    """A request without a valid token is refused on its headers: jobsd does
+    not buffer its body (an unauthenticated client cannot make it hold
+    memory), and answers before the client has sent it."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    s.sendall(b"POST /api/2.2/jobs/create HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{")
+    s.settimeout(10)
+    head = s.recv(4096).decode(errors="replace")
+    s.close()
+    assert head.startswith("HTTP/1.1 401"), head
+    assert "UNAUTHENTICATED" in head
+    assert server.get_raw("/healthz").status_code == 200

@@ -230,3 +230,17 @@ def test_nul_byte_in_a_query_value_is_refused_not_truncated(server):
     assert r.status_code == 400 and "NUL" in r.json()["message"]
     r = server.api("GET", "/api/2.2/jobs/get?job_id=1%00")
     assert r.status_code == 400
+
+
+def test_json_bombs_are_refused_before_parsing(server):
+    bomb = b'{"name": "x", "zzz": [' + b"[]," * 1_000_000 + b"[]]}"
+    for method, path in (("POST", "/api/2.2/jobs/create"), ("GET", "/api/2.1/jobs/list")):
+        r = server.api(method, path, data=bomb, headers={"Content-Type": "application/json"})
+        if method == "POST":
+            assert r.status_code == 400 and r.json()["error_code"] == "RESOURCE_LIMIT_EXCEEDED"
+        else:
+            assert r.status_code in (200, 400)
+    rss = int(next(line.split()[1] for line in open(f"/proc/{server.proc.pid}/status")
+                   if line.startswith("VmHWM:")))
+    assert rss < 200_000, f"peak RSS {rss} kB"
+    assert job_count(server) == 0
