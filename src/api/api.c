@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 int api_create(struct api **out, const struct api_deps *deps)
 {
@@ -90,6 +91,10 @@ static json_t *error_body(const char *code, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Client text inside ("%.64s" of a value, a URL) may be invalid UTF-8
+	 * or cut mid-character; jansson would then drop the message, and
+	 * clients need it. */
+	utf8_scrub(msg);
 	json_t *e = json_object();
 	json_object_set_new(e, "error_code", json_string(code));
 	json_object_set_new(e, "message", json_string(msg));
@@ -211,6 +216,12 @@ static int query_value(struct call *c, const char *name, const char **out)
 		return 1;
 	if (strlen(v) != len) {
 		reply_error(c, 400, MODEL_INVALID, "Invalid value for %s: it contains a NUL byte",
+			    name);
+		return -1;
+	}
+	/* JSON bodies are UTF-8 by construction; query strings are not. */
+	if (!utf8_valid(v, len)) {
+		reply_error(c, 400, MODEL_INVALID, "Invalid value for %s: it is not valid UTF-8",
 			    name);
 		return -1;
 	}

@@ -126,6 +126,34 @@ static void reply_text(struct call *c, struct strbuf *sb, int rc)
 	http_respond(c->req, 200, NULL, body, len);
 }
 
+/* run_as names the user a job's runs execute as: an existing, active user,
+ * and for anyone but an admin only the caller themself. jobsd has no
+ * service principals or groups to run as. 0, or -1 with err set. */
+static int check_run_as(struct call *c, struct store *st, const json_t *settings,
+			struct model_error *err)
+{
+	json_t *ra = json_object_get(settings, "run_as");
+	if (!ra)
+		return 0;
+	if (!json_object_get(ra, "user_name"))
+		return model_fail(err, 400, MODEL_INVALID,
+				  "run_as: jobsd has no service principals or groups to run as; "
+				  "set run_as.user_name");
+	const char *name = json_string_value(json_object_get(ra, "user_name"));
+	struct store_user u;
+	int rc = store_user_get_by_name(st, name, &u);
+	if (rc == STORE_NOT_FOUND || (rc == STORE_OK && !u.active))
+		return model_fail(err, 400, MODEL_INVALID,
+				  "run_as.user_name '%.200s' is not an active user", name);
+	if (rc != STORE_OK)
+		return model_fail(err, 503, "TEMPORARILY_UNAVAILABLE",
+				  "The server's database is unavailable; the request changed nothing");
+	if (!c->user.admin && u.id != c->user.id)
+		return model_fail(err, 403, "PERMISSION_DENIED",
+				  "Only admins may make a job run as another user ('%.200s')", name);
+	return 0;
+}
+
 static void reply_no_job(struct call *c, int64_t id)
 {
 	/* SDKs match this text to raise ResourceDoesNotExist. */
@@ -197,6 +225,10 @@ static void jobs_create(struct call *c)
 	if (job_settings_parse(json_incref(c->body), c->version, "", JOB_CREATE, &c->api->limits,
 			       &settings, &format, &err))
 		return reply_model_error(c, &err);
+	if (check_run_as(c, c->api->store, settings, &err)) {
+		json_decref(settings);
+		return reply_model_error(c, &err);
+	}
 	struct job_write *w = calloc(1, sizeof(*w));
 	if (!w)
 		abort();
@@ -307,9 +339,11 @@ static int list_args(struct call *c, struct store_job_query *q, bool *expand, ch
 			    limit < 0 ? "limit" : "offset", limit < 0 ? limit : offset);
 		return -1;
 	}
-	if (limit == 0)
-		limit = c->version == 20 ? INT32_MAX - 1 : 20;
-	else if (limit > 100 && c->version != 20)
+	/* 2.0 lists everything unless asked; 2.1+ pages at most 100. The
+	 * store takes an int and asks for one more row than the page. */
+	if (limit == 0 || limit > INT32_MAX - 1)
+		limit = (c->version == 20 || limit) ? INT32_MAX - 1 : 20;
+	if (limit > 100 && c->version != 20)
 		limit = 100;
 	q->limit = (int)limit;
 	q->offset = offset;
@@ -421,6 +455,11 @@ static int update_write(struct call *c, struct store *st)
 				     w->fields_to_remove, c->version, &c->api->limits, &merged,
 				     &format, &err);
 	json_decref(current);
+	if (rc == 0 && json_object_get(w->new_settings, "run_as") &&
+	    check_run_as(c, st, merged, &err)) {
+		json_decref(merged);
+		rc = -1;
+	}
 	if (rc)
 		return set_error(c, err.status, err.code, "%s", err.message);
 	row_from_settings(&w->job, merged, w->job.creator);
@@ -486,6 +525,10 @@ static void jobs_reset(struct call *c)
 	if (job_settings_parse(json_incref(ns), c->version, "new_settings", JOB_RESET,
 			       &c->api->limits, &settings, &format, &err))
 		return reply_model_error(c, &err);
+	if (check_run_as(c, c->api->store, settings, &err)) {
+		json_decref(settings);
+		return reply_model_error(c, &err);
+	}
 	row_from_settings(&w->job, settings, NULL);
 	json_decref(settings);
 	call_write(c, reset_write);

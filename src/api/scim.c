@@ -189,6 +189,10 @@ static void users_create(struct call *c)
 	if (arg_string(c, "userName", true, &name) < 0 ||
 	    arg_string(c, "displayName", false, &display) < 0 || arg_bool(c, "active", &active) < 0)
 		return;
+	if (display && strlen(display) >= sizeof(((struct store_user *)0)->display_name))
+		return reply_json(c, 400,
+				  scim_error(400, MODEL_INVALID,
+					     "Invalid displayName: at most 255 bytes"));
 	if (!valid_user_name(name))
 		return reply_json(c, 400,
 				  scim_error(400, MODEL_INVALID,
@@ -301,7 +305,8 @@ static int patch_apply(struct call *c, struct user_write *w)
 		    strcmp(path, "active") == 0 && json_is_boolean(value)) {
 			w->user.active = json_is_true(value);
 		} else if (kind && strcasecmp(kind, "replace") == 0 && path &&
-			   strcmp(path, "displayName") == 0 && json_is_string(value)) {
+			   strcmp(path, "displayName") == 0 && json_is_string(value) &&
+			   json_string_length(value) < sizeof(w->user.display_name)) {
 			snprintf(w->user.display_name, sizeof(w->user.display_name), "%s",
 				 json_string_value(value));
 		} else {

@@ -88,7 +88,14 @@ static int create_args(struct call *c, int64_t *lifetime, const char **comment)
 static int create_write(struct call *c, struct store *st)
 {
 	struct token_write *w = c->data;
-	int rc = store_token_insert(st, &w->token);
+	/* The owner was looked up on the HTTP thread; it may be gone now. */
+	struct store_user owner;
+	int rc = store_user_get(st, w->owner.id, &owner);
+	if (rc == STORE_NOT_FOUND)
+		return set_error(c, 404, "RESOURCE_DOES_NOT_EXIST", "User '%s' does not exist.",
+				 w->owner.name);
+	if (rc == STORE_OK)
+		rc = store_token_insert(st, &w->token);
 	if (rc != STORE_OK)
 		return set_store_error(c, rc);
 	json_t *r = json_object();

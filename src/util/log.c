@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/utf8.h"
+
 static _Atomic int current_level = LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
@@ -57,6 +59,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
+	/* One event, one line: a client's text (a URL path, a name) must not
+	 * be able to start a forged line. */
+	utf8_scrub_controls(line + n);
 	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2; /* truncated: keep the line whole */

@@ -44,9 +44,24 @@
 #define FILE_MODE	 0644
 #define DIR_MODE	 0755
 
+/* The language of .ipynb notebooks, which lives in their JSON metadata: a
+ * listing would otherwise parse every notebook it shows (up to 10 MB each)
+ * every time. Keyed by the file's identity, so a new version (a new inode,
+ * size or mtime) is parsed again; a full cache overwrites round-robin. */
+#define LANG_CACHE_SLOTS 256
+struct lang_cache {
+	pthread_mutex_t lock;
+	unsigned next;
+	struct {
+		int64_t ino, mtime_ms, size;
+		enum workspace_lang lang;
+	} slot[LANG_CACHE_SLOTS];
+};
+
 struct workspace {
 	int root; /* O_PATH fd of the root directory */
 	pthread_mutex_t write_lock;
+	struct lang_cache *langs;
 	struct timespec opened; /* temp files older than this are stale */
 	int (*fault)(void *arg, enum workspace_step step, int dirfd, const char *name);
 	void *fault_arg;
@@ -286,14 +301,21 @@ static void fill_object(struct workspace_object *o, const char *path, enum works
 	o->size = (int64_t)stx->stx_size;
 }
 
-/* The notebook extension index that name ends with, or -1. */
+/* The notebook extension index that name ends with, or -1. A name whose
+ * stem would be "." or ".." ("...py") is never a notebook: its path could
+ * not be used. */
 static int nb_ext_of(const char *name)
 {
 	size_t n = strlen(name);
 	for (int i = 0; i < N_NB_EXTS; i++) {
 		size_t e = strlen(NB_EXTS[i].ext);
-		if (n > e && strcmp(name + n - e, NB_EXTS[i].ext) == 0)
+		if (n > e && strcmp(name + n - e, NB_EXTS[i].ext) == 0) {
+			size_t stem = n - e;
+			if ((stem == 1 && name[0] == '.') ||
+			    (stem == 2 && name[0] == '.' && name[1] == '.'))
+				return -1;
 			return i;
+		}
 	}
 	return -1;
 }
@@ -323,6 +345,34 @@ static bool is_notebook_file(const struct workspace *ws, const char *rel, int ex
 	return yes;
 }
 
+static bool lang_cached(struct lang_cache *c, const struct workspace_object *o,
+			enum workspace_lang *lang)
+{
+	bool hit = false;
+	pthread_mutex_lock(&c->lock);
+	for (unsigned i = 0; i < LANG_CACHE_SLOTS && !hit; i++) {
+		if (c->slot[i].ino == o->object_id && c->slot[i].mtime_ms == o->modified_ms &&
+		    c->slot[i].size == o->size && c->slot[i].lang != WORKSPACE_LANG_NONE) {
+			*lang = c->slot[i].lang;
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+static void lang_remember(struct lang_cache *c, const struct workspace_object *o,
+			  enum workspace_lang lang)
+{
+	pthread_mutex_lock(&c->lock);
+	unsigned i = c->next++ % LANG_CACHE_SLOTS;
+	c->slot[i].ino = o->object_id;
+	c->slot[i].mtime_ms = o->modified_ms;
+	c->slot[i].size = o->size;
+	c->slot[i].lang = lang;
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* The language of an .ipynb notebook file (PYTHON when unreadable). */
 static enum workspace_lang ipynb_lang(const struct workspace *ws, const char *rel)
 {
@@ -346,7 +396,11 @@ static void set_notebook(const struct workspace *ws, struct workspace_object *o,
 {
 	o->type = WORKSPACE_NOTEBOOK;
 	o->ipynb = ext == IPYNB;
-	o->lang = ext == IPYNB ? ipynb_lang(ws, rel) : NB_EXTS[ext].lang;
+	o->lang = NB_EXTS[ext].lang;
+	if (ext == IPYNB && !lang_cached(ws->langs, o, &o->lang)) {
+		o->lang = ipynb_lang(ws, rel);
+		lang_remember(ws->langs, o, o->lang);
+	}
 }
 
 /* Resolves canonical path to an object: directory, then notebook (in
@@ -435,15 +489,21 @@ static int classify_entry(const struct workspace *ws, const char *dir, const cha
 int workspace_open(struct workspace **out, const char *root, char *err, size_t errlen)
 {
 	struct workspace *ws = calloc(1, sizeof(*ws));
+	if (ws && !(ws->langs = calloc(1, sizeof(*ws->langs)))) {
+		free(ws);
+		ws = NULL;
+	}
 	if (!ws) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&ws->langs->lock, NULL);
+	pthread_mutex_init(&ws->write_lock, NULL);
 	ws->root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ws->root < 0) {
 		snprintf(err, errlen, "cannot open workspace folder '%s': %s", root,
 			 strerror(errno));
-		free(ws);
+		workspace_close(ws);
 		return -1;
 	}
 	/* Fail closed: without openat2 nothing keeps paths inside the root. */
@@ -457,13 +517,11 @@ int workspace_open(struct workspace **out, const char *root, char *err, size_t e
 		else
 			snprintf(err, errlen, "cannot resolve paths beneath '%s' with openat2: %s",
 				 root, strerror(-fd));
-		close(ws->root);
-		free(ws);
+		workspace_close(ws);
 		return -1;
 	}
 	close(fd);
 	clock_gettime(CLOCK_REALTIME, &ws->opened);
-	pthread_mutex_init(&ws->write_lock, NULL);
 	*out = ws;
 	return 0;
 }
@@ -473,7 +531,10 @@ void workspace_close(struct workspace *ws)
 	if (!ws)
 		return;
 	pthread_mutex_destroy(&ws->write_lock);
-	close(ws->root);
+	pthread_mutex_destroy(&ws->langs->lock);
+	free(ws->langs);
+	if (ws->root >= 0)
+		close(ws->root);
 	free(ws);
 }
 

@@ -434,3 +434,28 @@ def test_reset_keeps_run_as_and_falls_back_to_the_creator(server):
               json={"job_id": job_id, "new_settings": {"name": "z"}})
     job = get(server, job_id)
     assert job["run_as_user_name"] == "admin" and job["creator_user_name"] == "admin"
+
+
+def test_run_as_rules(server):
+    assert server.api("POST", "/api/2.0/preview/scim/v2/Users",
+                      json={"userName": "cy@example.com"}).status_code == 201
+    cy = server.ok("POST", "/api/2.0/token-management/on-behalf-of/tokens",
+                   json={"application_id": "cy@example.com"})["token_value"]
+    # a user may name only themself
+    body = server.error("POST", "/api/2.2/jobs/create", 403, "PERMISSION_DENIED", token=cy,
+                        json={"name": "x", "run_as": {"user_name": "admin"}})
+    assert "admin" in body["message"]
+    server.ok("POST", "/api/2.2/jobs/create", token=cy,
+              json={"name": "x", "run_as": {"user_name": "cy@example.com"}})
+    # nobody may name a user that does not exist, or a service principal
+    server.error("POST", "/api/2.2/jobs/create", 400, "INVALID_PARAMETER_VALUE",
+                 json={"name": "x", "run_as": {"user_name": "ghost@example.com"}})
+    server.error("POST", "/api/2.2/jobs/create", 400, "INVALID_PARAMETER_VALUE",
+                 json={"name": "x", "run_as": {"service_principal_name": "abc"}})
+    # updates and resets are checked too, and refused changes change nothing
+    job_id = server.ok("POST", "/api/2.2/jobs/create", token=cy, json={"name": "mine"})["job_id"]
+    server.error("POST", "/api/2.2/jobs/update", 403, "PERMISSION_DENIED", token=cy,
+                 json={"job_id": job_id, "new_settings": {"run_as": {"user_name": "admin"}}})
+    server.error("POST", "/api/2.2/jobs/reset", 403, "PERMISSION_DENIED", token=cy,
+                 json={"job_id": job_id, "new_settings": {"run_as": {"user_name": "admin"}}})
+    assert get(server, job_id)["run_as_user_name"] == "cy@example.com"

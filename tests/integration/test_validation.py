@@ -244,3 +244,34 @@ def test_json_bombs_are_refused_before_parsing(server):
                    if line.startswith("VmHWM:")))
     assert rss < 200_000, f"peak RSS {rss} kB"
     assert job_count(server) == 0
+
+
+def test_messages_survive_invalid_utf8_in_what_the_client_sent(server):
+    r = server.api("GET", "/api/2.0/foo%FF")
+    assert r.status_code == 404 and r.json()["message"]
+    body = server.error("POST", "/api/2.2/jobs/create", 400, "INVALID_PARAMETER_VALUE",
+                        json={"schedule": {"quartz_cron_expression": "0 0 12 * * ?",
+                                           "timezone_id": "UTC",
+                                           "pause_status": "a" + "é" * 80}})
+    assert "pause_status" in body["message"]
+    body = server.error("GET", "/api/2.2/jobs/get", 400, "INVALID_PARAMETER_VALUE",
+                        params={"job_id": "a" + "é" * 100})
+    assert "job_id" in body["message"]
+
+
+def test_query_values_must_be_utf8(server):
+    r = server.api("POST", "/api/2.0/preview/scim/v2/Users?userName=bob%FF", json={})
+    assert r.status_code == 400 and "UTF-8" in r.json()["message"]
+    r = server.api("POST", "/api/2.0/token/create?comment=%FF", json={})
+    assert r.status_code == 400
+    r = server.api("POST", "/api/2.0/preview/scim/v2/Users",
+                   json={"userName": "dana", "displayName": "é" * 200})
+    assert r.status_code == 400 and "displayName" in r.json()["message"]
+
+
+def test_request_log_cannot_be_forged(server):
+    server.api("GET", "/api/2.0/x%0a2026-01-01T00:00:00.000Z%20info%20%20forged")
+    import time
+    time.sleep(0.1)
+    assert not any(line.startswith("2026-01-01T00:00:00.000Z")
+                   for line in server.log_text().splitlines())

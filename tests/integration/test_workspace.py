@@ -512,3 +512,31 @@ def test_api_versions(server):
     r = server.api("GET", "/api/2.1/workspace/list", params={"path": "/"})
     assert r.status_code == 404
     assert server.api("GET", "/api/2.0/workspace/list", params={"path": "/"}).status_code == 200
+
+
+def test_dot_dot_stem_is_never_a_notebook(server):
+    server.ok("POST", "/api/2.0/workspace/mkdirs", json={"path": "/odd"})
+    (server.data_dir / "workspace" / "odd" / "...py").write_text(
+        "# Databricks notebook source\nprint(1)\n")
+    listed = server.ok("GET", "/api/2.0/workspace/list", params={"path": "/odd"})["objects"]
+    assert [(o["path"], o["object_type"]) for o in listed] == [("/odd/...py", "FILE")]
+
+
+def test_ipynb_language_is_read_once_per_version(server):
+    import base64
+    import json as j
+    nb = {"cells": [], "metadata": {"kernelspec": {"language": "R", "name": "ir"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    server.ok("POST", "/api/2.0/workspace/mkdirs", json={"path": "/nb"})
+    server.ok("POST", "/api/2.0/workspace/import",
+              json={"path": "/nb/r", "format": "JUPYTER",
+                    "content": base64.b64encode(j.dumps(nb).encode()).decode()})
+    for _ in range(3):
+        st = server.ok("GET", "/api/2.0/workspace/get-status", params={"path": "/nb/r"})
+        assert st["language"] == "R"
+    nb["metadata"]["kernelspec"]["language"] = "python"
+    server.ok("POST", "/api/2.0/workspace/import",
+              json={"path": "/nb/r", "format": "JUPYTER", "overwrite": True,
+                    "content": base64.b64encode(j.dumps(nb).encode()).decode()})
+    st = server.ok("GET", "/api/2.0/workspace/get-status", params={"path": "/nb/r"})
+    assert st["language"] == "PYTHON"
