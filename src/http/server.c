@@ -51,6 +51,7 @@ struct http_request {
 	size_t too_large;
 	size_t reserved; /* of srv->buffered */
 	bool busy;       /* the body did not fit in the server's budget */
+	bool suspended;  /* counted in srv->suspended */
 
 	int status;
 	char *resp_body;
@@ -72,8 +73,19 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Uncounts a suspended request: when it is resumed, or when MHD ends it
+ * without calling us again (the client went away while it waited). */
+static void unsuspend(struct http_request *req)
+{
+	if (req->suspended) {
+		req->suspended = false;
+		atomic_fetch_sub(&req->srv->suspended, 1);
+	}
+}
+
 static void request_free(struct http_request *req)
 {
+	unsuspend(req);
 	atomic_fetch_sub(&req->srv->buffered, req->reserved);
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);
@@ -320,6 +332,7 @@ static enum MHD_Result run_handler(struct http_request *req)
 	if (!req->deferred)
 		return queue_response(req);
 	atomic_fetch_add(&srv->suspended, 1);
+	req->suspended = true;
 	MHD_suspend_connection(req->conn);
 	if (atomic_exchange(&req->suspend_state, SUSPEND_SUSPENDED) == SUSPEND_COMPLETED)
 		MHD_resume_connection(req->conn);
@@ -373,7 +386,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (req->queued)
 		return MHD_YES;
 	if (req->deferred) { /* resumed after http_complete */
-		atomic_fetch_sub(&srv->suspended, 1);
+		unsuspend(req);
 		return queue_response(req);
 	}
 	return run_handler(req);

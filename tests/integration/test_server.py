@@ -164,3 +164,22 @@ def test_unauthenticated_bodies_are_never_read(server):
     assert head.startswith("HTTP/1.1 401"), head
     assert "UNAUTHENTICATED" in head
     assert server.get_raw("/healthz").status_code == 200
+
+
+def test_clients_leaving_while_their_write_waits_do_not_block_shutdown(server):
+    """A write's request is suspended until its commit; a client that hangs
+    up meanwhile must not leave the server waiting for it at shutdown."""
+    import socket
+    port = int(server.url.rsplit(":", 1)[1])
+    body = b'{"name": "gone"}'
+    req = (b"POST /api/2.2/jobs/create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+           server.token.encode() + b"\r\nContent-Type: application/json\r\n"
+           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    for _ in range(300):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(req)
+        s.close()  # gone before the answer
+    t0 = time.time()
+    assert server.stop() == 0
+    assert time.time() - t0 < 10
+    assert "waiting for" not in server.log_text()
