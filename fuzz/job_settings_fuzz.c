@@ -116,8 +116,9 @@ static void read_back(const json_t *s)
 		json_decref(e);
 	}
 	char *full, *brief;
-	job_settings_texts(s, &full, &brief);
-	json_t *f = json_loads(full, 0, NULL), *b = json_loads(brief, 0, NULL);
+	job_settings_texts((json_t *)s, &full, &brief); /* left as it was */
+	json_t *f = json_loads(full, JSON_ALLOW_NUL, NULL),
+	       *b = json_loads(brief, JSON_ALLOW_NUL, NULL);
 	CHECK(f && json_equal(f, s));
 	CHECK(b && !json_object_get(b, "tasks") && !json_object_get(b, "job_clusters"));
 	json_decref(f);

@@ -18,6 +18,9 @@ make --no-print-directory -s BUILD=$OUT CC=clang SANITIZE=1 OPT=-O1 \
 LIBS="$(pkg-config --libs libmicrohttpd jansson sqlite3 libcrypto) -lpthread"
 mkdir -p $OUT/artifacts
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
+# Symbolized stack traces in sanitizer reports (llvm-14, installed by --test).
+[ -x /usr/lib/llvm-14/bin/llvm-symbolizer ] &&
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 status=0
 for src in fuzz/*_fuzz.c; do

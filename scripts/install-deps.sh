@@ -12,7 +12,7 @@ set -eu
 BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libssl-dev libcurl4-openssl-dev tzdata ca-certificates"
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests openssl sqlite3 clang
-  libclang-rt-14-dev strace procps"
+  libclang-rt-14-dev llvm-14 strace procps git"
 BENCH_PKGS="wrk nginx-light"
 
 pkgs=$BUILD_PKGS

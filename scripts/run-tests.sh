@@ -21,6 +21,9 @@ done
 
 PY=/usr/bin/python3
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:exitcode=99"
+# Symbolized stack traces in sanitizer reports (llvm-14, installed by --test).
+[ -x /usr/lib/llvm-14/bin/llvm-symbolizer ] &&
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 failed=0
 summary=""

@@ -56,7 +56,9 @@ static void row_from_settings(struct store_job *j, json_t *settings, const char 
 
 static json_t *parse_stored(const char *text)
 {
-	json_t *v = json_loads(text, 0, NULL);
+	/* What json_dumps wrote, this must read: a NUL in a string is stored
+	 * as \u0000, which the strict default parser refuses. */
+	json_t *v = json_loads(text, JSON_ALLOW_NUL, NULL);
 	if (!v) {
 		log_error("jobs: stored settings are not valid JSON");
 		v = json_object();
