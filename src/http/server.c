@@ -133,26 +133,6 @@ const char *http_query(const struct http_request *req, const char *name, size_t 
 	return v ? v : "";
 }
 
-struct query_iter {
-	int (*cb)(void *, const char *, const char *);
-	void *arg;
-};
-
-static enum MHD_Result query_iter_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	(void)kind;
-	struct query_iter *it = cls;
-	return it->cb(it->arg, key, value ? value : "") ? MHD_NO : MHD_YES;
-}
-
-void http_query_each(const struct http_request *req,
-		     int (*cb)(void *arg, const char *key, const char *value), void *arg)
-{
-	struct query_iter it = {cb, arg};
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_iter_cb, &it);
-}
-
 const char *http_body(const struct http_request *req, size_t *len)
 {
 	*len = req->body_len;

@@ -56,9 +56,6 @@ const char *http_header(const struct http_request *req, const char *name);
  * *len (if not NULL) receives the decoded length, which exceeds strlen when
  * the value held %00. */
 const char *http_query(const struct http_request *req, const char *name, size_t *len);
-/* Calls cb for each query argument until it returns non-zero. */
-void http_query_each(const struct http_request *req,
-		     int (*cb)(void *arg, const char *key, const char *value), void *arg);
 /* The request body (NUL-terminated; len excludes the NUL). */
 const char *http_body(const struct http_request *req, size_t *len);
 /* The Content-Length of a body refused as too large, else 0. The handler is
