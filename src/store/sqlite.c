@@ -62,6 +62,20 @@ static const char *const migrations[] = {
 	"  UPDATE counters SET n = n + 1 WHERE name = 'jobs'; END;"
 	"CREATE TRIGGER jobs_count_down AFTER DELETE ON jobs BEGIN "
 	"  UPDATE counters SET n = n - 1 WHERE name = 'jobs'; END;",
+	/* 2: runs. A job run and its task runs (one per attempt) share the table;
+	 * `doc` is the engine's serialization of the run. */
+	"CREATE TABLE runs ("
+	"  run_id INTEGER PRIMARY KEY,"
+	"  job_id INTEGER NOT NULL,"
+	"  parent_id INTEGER NOT NULL,"
+	"  run_type INTEGER NOT NULL,"
+	"  active INTEGER NOT NULL,"
+	"  start_ms INTEGER NOT NULL,"
+	"  idem_token TEXT UNIQUE,"
+	"  doc TEXT NOT NULL);"
+	"CREATE INDEX runs_by_parent ON runs(parent_id, run_id);"
+	"CREATE INDEX runs_by_job ON runs(job_id, run_id) WHERE parent_id = 0;"
+	"CREATE INDEX runs_active ON runs(run_id) WHERE active = 1 AND parent_id = 0;",
 };
 
 enum stmt_id {
@@ -89,12 +103,22 @@ enum stmt_id {
 	ST_JOB_UPDATE,
 	ST_JOB_DELETE,
 	ST_JOB_COUNT,
+	ST_RUN_PUT,
+	ST_RUN_GET,
+	ST_RUN_CHILDREN,
+	ST_RUN_ACTIVE,
+	ST_RUN_DELETE,
+	ST_RUN_BY_TOKEN,
+	ST_COUNTER_NEXT,
+	ST_SEQ_INIT,
+	ST_SEQ_NEXT,
 	ST_COUNT
 };
 
 #define USER_COLS  "id, user_name, display_name, active, admin, created_ms"
 #define TOKEN_COLS "token_id, user_id, hash, comment, created_ms, expiry_ms, created_by"
 #define JOB_COLS   "job_id, created_ms, creator, run_as, name_key, format, created_version, paged_len"
+#define RUN_COLS   "run_id, job_id, parent_id, run_type, active, start_ms, idem_token, doc"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -130,15 +154,36 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"settings_brief = ?6, run_as = ?7 WHERE job_id = ?1",
 	[ST_JOB_DELETE] = "DELETE FROM jobs WHERE job_id = ?1",
 	[ST_JOB_COUNT] = "SELECT n FROM counters WHERE name = 'jobs'",
+	/* An upsert on run_id only: OR REPLACE would also evict the row of a
+	 * taken idempotency token, which must be a conflict instead. */
+	[ST_RUN_PUT] = "INSERT INTO runs(" RUN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		       "ON CONFLICT(run_id) DO UPDATE SET job_id = ?2, parent_id = ?3, "
+		       "run_type = ?4, active = ?5, start_ms = ?6, idem_token = ?7, doc = ?8",
+	[ST_RUN_GET] = "SELECT " RUN_COLS " FROM runs WHERE run_id = ?1",
+	[ST_RUN_CHILDREN] = "SELECT " RUN_COLS " FROM runs WHERE parent_id = ?1 ORDER BY run_id",
+	[ST_RUN_ACTIVE] = "SELECT " RUN_COLS " FROM runs WHERE active = 1 AND parent_id = 0 "
+			  "ORDER BY run_id",
+	[ST_RUN_DELETE] = "DELETE FROM runs WHERE run_id = ?1 OR parent_id = ?1",
+	[ST_RUN_BY_TOKEN] = "SELECT run_id FROM runs WHERE idem_token = ?1",
+	[ST_COUNTER_NEXT] = "INSERT INTO counters(name, n) VALUES (?1, 1) "
+			    "ON CONFLICT(name) DO UPDATE SET n = n + 1 RETURNING n",
+	/* Job ids come from the jobs table's AUTOINCREMENT sequence, so an id
+	 * reserved for a runs/submit run is never given to a job. */
+	[ST_SEQ_INIT] = "INSERT INTO sqlite_sequence(name, seq) SELECT 'jobs', 0 "
+			"WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'jobs')",
+	[ST_SEQ_NEXT] = "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'jobs' RETURNING seq",
 };
 
 /* jobs/list statements, one per combination of filters (see job_list_sql). */
 #define JOB_LIST_VARIANTS 12
+/* runs/list statements: with a job filter or not. */
+#define RUN_LIST_VARIANTS 2
 
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[ST_COUNT];
 	sqlite3_stmt *job_list[JOB_LIST_VARIANTS];
+	sqlite3_stmt *run_list[RUN_LIST_VARIANTS];
 	struct conn *next; /* in the store's list of read connections */
 	struct sqlite_store *owner;
 };
@@ -187,9 +232,12 @@ static void conn_close(struct conn *c)
 		sqlite3_finalize(c->stmts[i]);
 	for (int i = 0; i < JOB_LIST_VARIANTS; i++)
 		sqlite3_finalize(c->job_list[i]);
+	for (int i = 0; i < RUN_LIST_VARIANTS; i++)
+		sqlite3_finalize(c->run_list[i]);
 	sqlite3_close(c->db);
 	memset(c->stmts, 0, sizeof(c->stmts));
 	memset(c->job_list, 0, sizeof(c->job_list));
+	memset(c->run_list, 0, sizeof(c->run_list));
 	c->db = NULL;
 }
 
@@ -795,6 +843,215 @@ static int sq_job_list(struct store *st, const struct store_job_query *qr,
 	return res;
 }
 
+/* --- runs -------------------------------------------------------------------- */
+
+/* A row lent from the statement: valid until the next step. */
+static struct store_run lend_run(sqlite3_stmt *q)
+{
+	return (struct store_run){
+		.run_id = sqlite3_column_int64(q, 0),
+		.job_id = sqlite3_column_int64(q, 1),
+		.parent_id = sqlite3_column_int64(q, 2),
+		.run_type = sqlite3_column_int(q, 3),
+		.active = sqlite3_column_int(q, 4) != 0,
+		.start_ms = sqlite3_column_int64(q, 5),
+		.idem_token = (char *)sqlite3_column_text(q, 6),
+		.doc = (char *)sqlite3_column_text(q, 7),
+	};
+}
+
+static int sq_run_put(struct store *st, const struct store_run *r)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_RUN_PUT);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, r->run_id);
+	sqlite3_bind_int64(q, 2, r->job_id);
+	sqlite3_bind_int64(q, 3, r->parent_id);
+	sqlite3_bind_int(q, 4, r->run_type);
+	sqlite3_bind_int(q, 5, r->active ? 1 : 0);
+	sqlite3_bind_int64(q, 6, r->start_ms);
+	if (r->idem_token)
+		sqlite3_bind_text(q, 7, r->idem_token, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 7);
+	sqlite3_bind_text(q, 8, r->doc, -1, SQLITE_STATIC);
+	return step_done(c, q, "run put");
+}
+
+static int sq_run_get(struct store *st, int64_t run_id, struct store_run *out)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_RUN_GET) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc = sqlite3_step(q), res = STORE_OK;
+	if (rc == SQLITE_ROW) {
+		*out = lend_run(q);
+		out->idem_token = out->idem_token ? strdup(out->idem_token) : NULL;
+		out->doc = out->doc ? strdup(out->doc) : NULL;
+		if (!out->doc) {
+			store_run_release(out);
+			res = STORE_ENOMEM;
+		}
+	} else {
+		res = rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, rc, "run get");
+	}
+	sqlite3_reset(q);
+	return res;
+}
+
+/* Steps q, lending each row to cb until it returns non-zero. */
+static int each_run(struct conn *c, sqlite3_stmt *q, int (*cb)(void *, const struct store_run *),
+		    void *arg, const char *what)
+{
+	int rc, res = STORE_OK;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_run r = lend_run(q);
+		if (!r.doc) {
+			res = STORE_ENOMEM;
+			break;
+		}
+		if (cb(arg, &r))
+			break;
+	}
+	if (res == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = fail(c, rc, what);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return res;
+}
+
+static int sq_run_children(struct store *st, int64_t parent_id,
+			   int (*cb)(void *, const struct store_run *), void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_RUN_CHILDREN) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, parent_id);
+	return each_run(c, q, cb, arg, "run children");
+}
+
+static int sq_run_list_active(struct store *st, int (*cb)(void *, const struct store_run *),
+			      void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_RUN_ACTIVE) : NULL;
+	if (!q)
+		return STORE_ERR;
+	return each_run(c, q, cb, arg, "active runs");
+}
+
+static sqlite3_stmt *run_list_stmt(struct conn *c, bool by_job)
+{
+	if (c->run_list[by_job])
+		return c->run_list[by_job];
+	/* Unset filters are bound as NULL; "?N IS NULL OR ..." keeps one
+	 * statement per index choice (the job filter). */
+	char sql[640];
+	snprintf(sql, sizeof(sql),
+		 "SELECT " RUN_COLS " FROM runs WHERE parent_id = 0 %s "
+		 "AND (?2 IS NULL OR active = ?2) AND (?3 IS NULL OR run_type = ?3) "
+		 "AND (?4 IS NULL OR start_ms >= ?4) AND (?5 IS NULL OR start_ms <= ?5) "
+		 "AND (?6 IS NULL OR run_id < ?6) ORDER BY run_id DESC LIMIT ?7 OFFSET ?8",
+		 by_job ? "AND job_id = ?1" : "AND ?1 IS NULL");
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				    &c->run_list[by_job], NULL);
+	if (rc != SQLITE_OK) {
+		fail(c, rc, "run list prepare");
+		return NULL;
+	}
+	return c->run_list[by_job];
+}
+
+static void bind_opt(sqlite3_stmt *q, int i, bool set, int64_t v)
+{
+	if (set)
+		sqlite3_bind_int64(q, i, v);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+static int sq_run_list(struct store *st, const struct store_run_query *qr,
+		       int (*cb)(void *, const struct store_run *), void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? run_list_stmt(c, qr->job_id >= 0) : NULL;
+	if (!q)
+		return STORE_ERR;
+	bind_opt(q, 1, qr->job_id >= 0, qr->job_id);
+	bind_opt(q, 2, qr->active >= 0, qr->active);
+	bind_opt(q, 3, qr->run_type >= 0, qr->run_type);
+	bind_opt(q, 4, qr->start_from > 0, qr->start_from);
+	bind_opt(q, 5, qr->start_to > 0, qr->start_to);
+	bind_opt(q, 6, qr->below_id > 0, qr->below_id);
+	sqlite3_bind_int(q, 7, qr->limit);
+	sqlite3_bind_int64(q, 8, qr->offset);
+	return each_run(c, q, cb, arg, "run list");
+}
+
+static int sq_run_delete(struct store *st, int64_t run_id)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_RUN_DELETE);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc = step_done(c, q, "run delete");
+	if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+		return STORE_NOT_FOUND;
+	return rc;
+}
+
+/* Runs a statement that yields one integer. */
+static int one_int(struct conn *c, sqlite3_stmt *q, int64_t *out, const char *what)
+{
+	int rc = sqlite3_step(q), res = STORE_OK;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	else
+		res = rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, rc, what);
+	/* Step to the end so that an UPDATE ... RETURNING completes. */
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return res;
+}
+
+static int sq_run_by_token(struct store *st, const char *token, int64_t *run_id)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_RUN_BY_TOKEN) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+	return one_int(c, q, run_id, "run by token");
+}
+
+static int sq_counter_next(struct store *st, const char *name, int64_t *out)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_COUNTER_NEXT);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	return one_int(c, q, out, "counter");
+}
+
+static int sq_job_reserve_id(struct store *st, int64_t *out)
+{
+	struct conn *c = &S(st)->w;
+	int rc = run_simple(S(st), ST_SEQ_INIT);
+	sqlite3_stmt *q = rc == STORE_OK ? stmt(c, ST_SEQ_NEXT) : NULL;
+	if (!q)
+		return rc == STORE_OK ? STORE_ERR : rc;
+	return one_int(c, q, out, "job id");
+}
+
 /* --- open / close ------------------------------------------------------------ */
 
 static int migrate(struct sqlite_store *s)
@@ -886,6 +1143,15 @@ static const struct store_backend sqlite_backend = {
 	.job_delete = sq_job_delete,
 	.job_count = sq_job_count,
 	.job_list = sq_job_list,
+	.run_put = sq_run_put,
+	.run_get = sq_run_get,
+	.run_children = sq_run_children,
+	.run_list = sq_run_list,
+	.run_list_active = sq_run_list_active,
+	.run_delete = sq_run_delete,
+	.run_by_token = sq_run_by_token,
+	.counter_next = sq_counter_next,
+	.job_reserve_id = sq_job_reserve_id,
 };
 
 int store_open_sqlite(struct store **out, const char *data_dir, char *err, size_t errlen)

@@ -119,3 +119,48 @@ int store_job_list(struct store *st, const struct store_job_query *q,
 {
 	return st->ops->job_list(st, q, cb, arg);
 }
+
+void store_run_release(struct store_run *r)
+{
+	free(r->idem_token);
+	free(r->doc);
+	r->idem_token = r->doc = NULL;
+}
+
+int store_run_put(struct store *st, const struct store_run *r) { return st->ops->run_put(st, r); }
+
+int store_run_get(struct store *st, int64_t run_id, struct store_run *out)
+{
+	return st->ops->run_get(st, run_id, out);
+}
+
+int store_run_children(struct store *st, int64_t parent_id,
+		       int (*cb)(void *, const struct store_run *), void *arg)
+{
+	return st->ops->run_children(st, parent_id, cb, arg);
+}
+
+int store_run_list(struct store *st, const struct store_run_query *q,
+		   int (*cb)(void *, const struct store_run *), void *arg)
+{
+	return st->ops->run_list(st, q, cb, arg);
+}
+
+int store_run_list_active(struct store *st, int (*cb)(void *, const struct store_run *), void *arg)
+{
+	return st->ops->run_list_active(st, cb, arg);
+}
+
+int store_run_delete(struct store *st, int64_t run_id) { return st->ops->run_delete(st, run_id); }
+
+int store_run_by_token(struct store *st, const char *token, int64_t *run_id)
+{
+	return st->ops->run_by_token(st, token, run_id);
+}
+
+int store_counter_next(struct store *st, const char *name, int64_t *out)
+{
+	return st->ops->counter_next(st, name, out);
+}
+
+int store_job_reserve_id(struct store *st, int64_t *out) { return st->ops->job_reserve_id(st, out); }

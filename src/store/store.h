@@ -141,6 +141,60 @@ struct store_job_query {
 int store_job_list(struct store *st, const struct store_job_query *q,
 		   int (*cb)(void *arg, const struct store_job *j), void *arg);
 
+/* --- runs ---------------------------------------------------------------------
+ * A job run and each of its task runs (one per attempt) are rows of their own,
+ * each with its own run id from one sequence. The row is a few indexed columns
+ * plus `doc`, the run as the engine serializes it (engine/runs.c); the store
+ * never looks inside. */
+struct store_run {
+	int64_t run_id;
+	int64_t job_id;
+	int64_t parent_id; /* 0: a job run; else the job run of this task run */
+	int run_type;	   /* model/run.h enum run_type */
+	bool active;	   /* not terminal yet */
+	int64_t start_ms;
+	char *idem_token;  /* job runs: the idempotency token, or NULL */
+	char *doc;
+};
+
+void store_run_release(struct store_run *r);
+
+/* Inserts or replaces the row of r->run_id. STORE_CONFLICT if the token is
+ * taken by another run. */
+int store_run_put(struct store *st, const struct store_run *r);
+int store_run_get(struct store *st, int64_t run_id, struct store_run *out);
+/* The task runs of a job run, in run id order. The row passed to cb is valid
+ * only during the call. */
+int store_run_children(struct store *st, int64_t parent_id,
+		       int (*cb)(void *arg, const struct store_run *r), void *arg);
+
+struct store_run_query {
+	int64_t job_id;		/* < 0: every job */
+	int active;		/* -1 any, 1 active only, 0 completed only */
+	int run_type;		/* -1 any */
+	int64_t start_from;	/* >= this start_ms (0: no bound) */
+	int64_t start_to;	/* <= this start_ms (0: no bound) */
+	int64_t below_id;	/* > 0: only run_id < below_id */
+	int64_t offset;
+	int limit;
+};
+
+/* Job runs matching q, newest first. Rows lent to cb as above. */
+int store_run_list(struct store *st, const struct store_run_query *q,
+		   int (*cb)(void *arg, const struct store_run *r), void *arg);
+/* Every job run that is not terminal (start-up recovery). */
+int store_run_list_active(struct store *st, int (*cb)(void *arg, const struct store_run *r),
+			  void *arg);
+/* Deletes a run and its task runs. */
+int store_run_delete(struct store *st, int64_t run_id);
+/* The job run holding token; STORE_NOT_FOUND if none. */
+int store_run_by_token(struct store *st, const char *token, int64_t *run_id);
+
+/* Next value of a named counter (run ids, per-job run numbers), starting at 1. */
+int store_counter_next(struct store *st, const char *name, int64_t *out);
+/* A job id that no job will ever get (the job of a runs/submit run). */
+int store_job_reserve_id(struct store *st, int64_t *out);
+
 /* --- the backend table --------------------------------------------------------- */
 struct store_backend {
 	const char *name;
@@ -172,6 +226,18 @@ struct store_backend {
 	int (*job_count)(struct store *st, int64_t *count);
 	int (*job_list)(struct store *st, const struct store_job_query *q,
 			int (*cb)(void *, const struct store_job *), void *arg);
+	int (*run_put)(struct store *st, const struct store_run *r);
+	int (*run_get)(struct store *st, int64_t run_id, struct store_run *out);
+	int (*run_children)(struct store *st, int64_t parent_id,
+			    int (*cb)(void *, const struct store_run *), void *arg);
+	int (*run_list)(struct store *st, const struct store_run_query *q,
+			int (*cb)(void *, const struct store_run *), void *arg);
+	int (*run_list_active)(struct store *st, int (*cb)(void *, const struct store_run *),
+			       void *arg);
+	int (*run_delete)(struct store *st, int64_t run_id);
+	int (*run_by_token)(struct store *st, const char *token, int64_t *run_id);
+	int (*counter_next)(struct store *st, const char *name, int64_t *out);
+	int (*job_reserve_id)(struct store *st, int64_t *out);
 };
 
 /* Every backend's state begins with this. */

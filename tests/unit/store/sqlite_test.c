@@ -151,7 +151,7 @@ static void test_open_creates_schema(void **state)
 	char buf[16];
 	assert_int_equal(store_meta_get(f->st, "anything", buf, sizeof(buf)), STORE_NOT_FOUND);
 
-	/* Look at the file with SQLite itself: WAL mode, schema version 1, the
+	/* Look at the file with SQLite itself: WAL mode, schema version 2, the
 	 * tables and the counter row. */
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -162,7 +162,7 @@ static void test_open_creates_schema(void **state)
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT group_concat(name, ',') FROM (SELECT name FROM "
@@ -172,7 +172,7 @@ static void test_open_creates_schema(void **state)
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
-			    "counters,jobs,meta,tokens,users");
+			    "counters,jobs,meta,runs,tokens,users");
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 
@@ -797,6 +797,126 @@ static void test_rc_names(void **state)
 	assert_string_equal(store_rc_name(12345), "error");
 }
 
+
+/* --- runs ---------------------------------------------------------------------------- */
+
+static void put_run(struct store *st, int64_t id, int64_t job, int64_t parent, bool active,
+		    int64_t start, const char *token, int rc_want)
+{
+	char doc[64];
+	snprintf(doc, sizeof(doc), "{\"run_id\":%lld}", (long long)id);
+	struct store_run r = {id, job, parent, 0, active, start, (char *)token, doc};
+	assert_int_equal(store_run_put(st, &r), rc_want);
+}
+
+static int count_row(void *arg, const struct store_run *r)
+{
+	int64_t *ids = arg;
+	ids[++ids[0]] = r->run_id;
+	return 0;
+}
+
+static void test_runs_put_get_children_delete(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	put_run(f->st, 10, 1, 0, true, 100, "tok", STORE_OK);
+	put_run(f->st, 11, 1, 10, true, 100, NULL, STORE_OK);
+	put_run(f->st, 12, 1, 10, false, 100, NULL, STORE_OK);
+	/* The same token on another run is a conflict, never a silent takeover. */
+	put_run(f->st, 13, 2, 0, true, 100, "tok", STORE_CONFLICT);
+	/* Writing a row again replaces it (upsert on run_id). */
+	put_run(f->st, 10, 1, 0, false, 100, "tok", STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+
+	struct store_run r;
+	assert_int_equal(store_run_get(f->st, 10, &r), STORE_OK);
+	assert_false(r.active);
+	assert_string_equal(r.idem_token, "tok");
+	assert_string_equal(r.doc, "{\"run_id\":10}");
+	store_run_release(&r);
+	assert_int_equal(store_run_get(f->st, 13, &r), STORE_NOT_FOUND);
+	int64_t id;
+	assert_int_equal(store_run_by_token(f->st, "tok", &id), STORE_OK);
+	assert_int_equal(id, 10);
+	int64_t ids[8] = {0};
+	assert_int_equal(store_run_children(f->st, 10, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 2);
+	assert_int_equal(ids[1], 11);
+
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	assert_int_equal(store_run_delete(f->st, 10), STORE_OK);
+	assert_int_equal(store_run_delete(f->st, 10), STORE_NOT_FOUND);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	assert_int_equal(store_run_get(f->st, 11, &r), STORE_NOT_FOUND);
+	assert_int_equal(store_run_by_token(f->st, "tok", &id), STORE_NOT_FOUND);
+}
+
+static void test_run_list_filters(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	for (int i = 1; i <= 6; i++)
+		put_run(f->st, i, i % 2 ? 1 : 2, 0, i > 4, 100 * i, NULL, STORE_OK);
+	put_run(f->st, 7, 1, 1, true, 700, NULL, STORE_OK); /* a task run: never listed */
+	assert_int_equal(store_commit(f->st), STORE_OK);
+
+	struct store_run_query q = {.job_id = -1, .active = -1, .run_type = -1, .limit = 10};
+	int64_t ids[16] = {0};
+	assert_int_equal(store_run_list(f->st, &q, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 6);
+	assert_int_equal(ids[1], 6); /* newest first */
+	memset(ids, 0, sizeof(ids));
+	q.job_id = 1;
+	assert_int_equal(store_run_list(f->st, &q, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 3); /* 5, 3, 1 */
+	memset(ids, 0, sizeof(ids));
+	q.job_id = -1;
+	q.active = 1;
+	assert_int_equal(store_run_list(f->st, &q, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 2);
+	memset(ids, 0, sizeof(ids));
+	q.active = -1;
+	q.start_from = 200;
+	q.start_to = 400;
+	assert_int_equal(store_run_list(f->st, &q, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 3);
+	memset(ids, 0, sizeof(ids));
+	q.start_from = q.start_to = 0;
+	q.below_id = 3;
+	q.limit = 1;
+	assert_int_equal(store_run_list(f->st, &q, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 1);
+	assert_int_equal(ids[1], 2);
+	memset(ids, 0, sizeof(ids));
+	assert_int_equal(store_run_list_active(f->st, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 2);
+}
+
+static void test_counters_and_reserved_job_ids(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	int64_t a, b, c;
+	assert_int_equal(store_counter_next(f->st, "run_ids", &a), STORE_OK);
+	assert_int_equal(store_counter_next(f->st, "run_ids", &b), STORE_OK);
+	assert_int_equal(store_counter_next(f->st, "other", &c), STORE_OK);
+	assert_int_equal(a, 1);
+	assert_int_equal(b, 2);
+	assert_int_equal(c, 1);
+	int64_t reserved;
+	assert_int_equal(store_job_reserve_id(f->st, &reserved), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	/* A reserved id is never given to a job. */
+	int64_t job = add_job(f->st, "after");
+	assert_true(job > reserved);
+	assert_int_equal(store_begin(f->st), STORE_OK);
+	int64_t again;
+	assert_int_equal(store_job_reserve_id(f->st, &again), STORE_OK);
+	assert_int_equal(store_commit(f->st), STORE_OK);
+	assert_true(again > job);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -819,6 +939,9 @@ int main(void)
 		T(test_reader_in_this_thread_sees_later_commits),
 		T(test_close_reopen_keeps_everything),
 		T(test_uncommitted_transaction_lost_on_close),
+		T(test_runs_put_get_children_delete),
+		T(test_run_list_filters),
+		T(test_counters_and_reserved_job_ids),
 		cmocka_unit_test(test_rc_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
