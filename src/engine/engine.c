@@ -5,9 +5,14 @@
  * being committed the next one accumulates: that is the group commit. */
 #include "engine/engine.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "util/clock.h"
@@ -17,16 +22,68 @@ struct engine {
 	struct store *store;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	int epfd, evfd; /* the loop waits in epfd; evfd wakes it */
 	struct engine_op *head, *tail;
 	bool stopping;
+	struct engine_hooks hooks;
 };
+
+static void wake(struct engine *e)
+{
+	uint64_t one = 1;
+	/* A full counter (never in practice) still wakes the loop. */
+	if (write(e->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("engine: cannot wake the loop: %s", strerror(errno));
+}
+
+void engine_wake(struct engine *e) { wake(e); }
+
+static const struct clock *hook_clock(const struct engine *e)
+{
+	return e->hooks.clock ? e->hooks.clock : &clock_system;
+}
+
+/* Milliseconds epoll may sleep: until the hooks' next timer. */
+static int sleep_ms(struct engine *e)
+{
+	if (!e->hooks.next_timer)
+		return -1;
+	int64_t due = e->hooks.next_timer(e->hooks.arg);
+	if (due == INT64_MAX)
+		return -1;
+	int64_t left = due - clock_now_ms(hook_clock(e));
+	return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
+/* Waits until there is something to do: fires watches and timers, drains
+ * the eventfd. Returns with the queue lock released. */
+static void wait_events(struct engine *e)
+{
+	struct epoll_event ev[64];
+	int n = epoll_wait(e->epfd, ev, 64, sleep_ms(e));
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.ptr == NULL) {
+			uint64_t v;
+			if (read(e->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				log_error("engine: eventfd: %s", strerror(errno));
+			continue;
+		}
+		struct engine_watch *w = ev[i].data.ptr;
+		w->cb(w);
+	}
+	if (e->hooks.next_timer &&
+	    e->hooks.next_timer(e->hooks.arg) <= clock_now_ms(hook_clock(e)))
+		e->hooks.timer(e->hooks.arg);
+}
 
 static struct engine_op *take_batch(struct engine *e)
 {
 	pthread_mutex_lock(&e->lock);
-	while (!e->head && !e->stopping)
-		pthread_cond_wait(&e->wake, &e->lock);
+	while (!e->head && !e->stopping) {
+		pthread_mutex_unlock(&e->lock);
+		wait_events(e);
+		pthread_mutex_lock(&e->lock);
+	}
 	struct engine_op *batch = e->head, *last = e->head;
 	for (int n = 1; last && last->next && n < ENGINE_MAX_BATCH; n++)
 		last = last->next;
@@ -85,11 +142,22 @@ static int run_transaction(struct engine *e, struct slot *s, int from, int n)
 			store_rollback(e->store);
 			for (int k = from; k <= i; k++)
 				s[k].commit_rc = STORE_EIO;
+			if (e->hooks.post_commit)
+				e->hooks.post_commit(e->hooks.arg, STORE_EIO);
 			return i + 1;
 		}
 	}
 	int64_t t1 = clock_mono_us(&clock_system);
-	rc = store_commit(e->store);
+	rc = STORE_OK;
+	if (e->hooks.pre_commit && e->hooks.pre_commit(e->hooks.arg, e->store) != 0) {
+		log_error("engine: writing run state failed; the batch is rolled back");
+		store_rollback(e->store);
+		rc = STORE_EIO;
+	}
+	if (rc == STORE_OK)
+		rc = store_commit(e->store);
+	if (e->hooks.post_commit)
+		e->hooks.post_commit(e->hooks.arg, rc);
 	log_debug("engine: batch of %d: run %lld us, commit %lld us", n - from,
 		  (long long)(t1 - t0), (long long)(clock_mono_us(&clock_system) - t1));
 	if (rc != STORE_OK)
@@ -130,16 +198,44 @@ int engine_start(struct engine **out, struct store *st)
 	if (!e)
 		return -1;
 	e->store = st;
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	if (e->epfd < 0 || e->evfd < 0 || epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->evfd, &ev) < 0)
+		goto fail;
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->wake, NULL);
 	if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
 		pthread_mutex_destroy(&e->lock);
-		pthread_cond_destroy(&e->wake);
-		free(e);
-		return -1;
+		goto fail;
 	}
 	*out = e;
 	return 0;
+fail:
+	if (e->epfd >= 0)
+		close(e->epfd);
+	if (e->evfd >= 0)
+		close(e->evfd);
+	free(e);
+	return -1;
+}
+
+void engine_set_hooks(struct engine *e, const struct engine_hooks *h)
+{
+	pthread_mutex_lock(&e->lock);
+	e->hooks = *h;
+	pthread_mutex_unlock(&e->lock);
+	wake(e);
+}
+
+int engine_watch(struct engine *e, struct engine_watch *w)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+void engine_unwatch(struct engine *e, struct engine_watch *w)
+{
+	epoll_ctl(e->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
 void engine_submit(struct engine *e, struct engine_op *op)
@@ -151,8 +247,8 @@ void engine_submit(struct engine *e, struct engine_op *op)
 	else
 		e->head = op;
 	e->tail = op;
-	pthread_cond_signal(&e->wake);
 	pthread_mutex_unlock(&e->lock);
+	wake(e);
 }
 
 /* engine_run_sync: wraps the caller's done() to signal a waiting thread. */
@@ -204,10 +300,11 @@ void engine_stop(struct engine *e)
 		return;
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
-	pthread_cond_signal(&e->wake);
 	pthread_mutex_unlock(&e->lock);
+	wake(e);
 	pthread_join(e->thread, NULL);
 	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->wake);
+	close(e->epfd);
+	close(e->evfd);
 	free(e);
 }

@@ -6,15 +6,21 @@
  * returned, durable or failed, does it call each op's done(), so an API
  * answer built in done() never acknowledges a write that is not on disk.
  *
- * Today the engine applies API writes; later issues grow it into the run
- * engine (state transitions, timers), which is why state changes must never
- * be made anywhere else.
+ * The thread waits in epoll: on the op queue (an eventfd), on file
+ * descriptors other modules watch (the run engine's attempt pidfds) and on
+ * the next timer of its hooks. The run engine (engine/runs.c) sits on the
+ * hooks: it writes what changed in memory just before each commit and acts on
+ * the outcome right after, so no transition is observable before it is
+ * durable and no process is started for a transition that was not.
  *
- * Threads: engine_submit from any thread; run() and done() are called on the
- * engine thread only and must not block on anything but the store.
+ * Threads: engine_submit from any thread; run(), done(), watch callbacks and
+ * hooks are called on the engine thread only and must not block on anything
+ * but the store.
  */
 #ifndef JOBSD_ENGINE_ENGINE_H
 #define JOBSD_ENGINE_ENGINE_H
+
+#include <stdint.h>
 
 struct store;
 struct engine;
@@ -33,6 +39,39 @@ struct engine_op {
 #define ENGINE_MAX_BATCH 512
 
 int engine_start(struct engine **out, struct store *st);
+
+/* Hooks of the run engine; all called on the engine thread. */
+struct clock;
+
+struct engine_hooks {
+	void *arg;
+	const struct clock *clock; /* of next_timer's times; NULL: the system clock */
+	/* Inside each transaction, after its ops: writes pending changes. A
+	 * non-zero return fails the whole transaction. */
+	int (*pre_commit)(void *arg, struct store *st);
+	/* After each transaction: STORE_OK once durable, else why it failed. */
+	void (*post_commit)(void *arg, int commit_rc);
+	/* Wall-clock ms of the next timer, or INT64_MAX for none. */
+	int64_t (*next_timer)(void *arg);
+	/* Called when that time has come. */
+	void (*timer)(void *arg);
+};
+
+/* Installs hooks; before anything is submitted that uses them. */
+void engine_set_hooks(struct engine *e, const struct engine_hooks *h);
+
+/* Calls cb on the engine thread whenever fd is readable (or hung up). From
+ * the engine thread only; w must stay valid until engine_unwatch. */
+struct engine_watch {
+	void (*cb)(struct engine_watch *w);
+	int fd;
+};
+int engine_watch(struct engine *e, struct engine_watch *w);
+void engine_unwatch(struct engine *e, struct engine_watch *w);
+
+/* Wakes the loop so that it asks next_timer again (engine thread or not),
+ * e.g. after a test moved its virtual clock. */
+void engine_wake(struct engine *e);
 
 /* Queues op; it runs soon on the engine thread. The op must stay valid until
  * its done() has been called. */
