@@ -33,8 +33,10 @@ CFLAGS_ALL += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS    += -fsanitize=address,undefined
 endif
 
-# Everything in src/ except main.c is the server library that tests link against.
-LIB_SRC  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
+# Everything in src/ except the two programs' mains is the server library that
+# tests link against. The supervisor is its own small binary (libc only), so it
+# execs about as fast as /bin/true: one runs per task attempt.
+LIB_SRC  := $(sort $(filter-out src/main.c src/exec/supervisor.c,$(shell find src -name '*.c')))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 # jobctl shares the server's small utilities rather than copying them.
@@ -44,7 +46,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit unit-bins deps test-deps asan bench fuzz fuzz-smoke format clean
 
-all: $(BUILD)/jobsd $(BUILD)/jobctl
+all: $(BUILD)/jobsd $(BUILD)/jobctl $(BUILD)/jobsd-supervisor
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,6 +60,10 @@ $(BUILD)/libjobsd.a: $(LIB_OBJ)
 $(BUILD)/jobsd: $(BUILD)/obj/src/main.o $(BUILD)/libjobsd.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_SRV)
+
+$(BUILD)/jobsd-supervisor: $(BUILD)/obj/src/exec/supervisor.o
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/jobctl: $(CLI_OBJ)
 	@$(if $(Q),echo "  LINK    $@")

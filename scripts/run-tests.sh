@@ -34,6 +34,8 @@ if [ $UNIT_ONLY -eq 0 ]; then
 fi
 
 # --- unit tests (cmocka) ------------------------------------------------------
+# The executor tests start real supervisors: the one of the build under test.
+export JOBSD_TEST_SUPERVISOR="$PWD/$BUILD/jobsd-supervisor"
 unit_pass=0
 unit_fail=0
 for t in $(find "$BUILD/tests" -type f -name '*_test' 2>/dev/null | sort); do
@@ -56,9 +58,9 @@ if [ $UNIT_ONLY -eq 1 ]; then
   exit $failed
 fi
 
-# --- integration tests (pytest against a real jobsd) ----------------------------
+# --- integration tests (pytest against a real jobsd; runtime tests of the Python side) --
 export JOBSD_BIN="$PWD/$BUILD/jobsd" JOBCTL_BIN="$PWD/$BUILD/jobctl"
-"$PY" -m pytest tests/integration -q -p no:cacheprovider -rfE 2>&1 | tee build/pytest.log
+"$PY" -m pytest tests/runtime tests/integration -q -p no:cacheprovider -rfE 2>&1 | tee build/pytest.log
 [ "$(tail -n 1 build/pytest.log | grep -c 'failed\|error')" -eq 0 ] || failed=1
 pyline=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' build/pytest.log | tail -n 1 |
   sed 's/=//g; s/^ *//; s/ *$//')
