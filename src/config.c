@@ -42,6 +42,15 @@ static const struct setting settings[] = {
 	NUM(max_tasks_per_job, 1, 10000, "most tasks in one job or runs/submit (100)"),
 	NUM(max_saved_jobs, 1, 100000000, "most jobs the workspace may hold (12000)"),
 	NUM(max_tags, 0, 1000, "most tags on one job (25)"),
+	STR(python, SET_PATH, "Python interpreter of notebook and Python tasks (/usr/bin/python3)"),
+	STR(runtime_dir, SET_PATH,
+	    "folder of jobsd's Python task runtime (found next to the binary when empty)"),
+	STR(supervisor, SET_PATH,
+	    "the jobsd-supervisor binary (found next to the binary when empty)"),
+	NUM(task_grace_ms, 0, 3600000,
+	    "ms between SIGTERM and SIGKILL when a task is cancelled or times out (10000)"),
+	NUM(allow_local_files, 0, 1,
+	    "1: spark_python_task.python_file may name a file on this machine (0)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -55,6 +64,8 @@ void config_defaults(struct config *cfg)
 	cfg->max_tasks_per_job = 100;
 	cfg->max_saved_jobs = 12000;
 	cfg->max_tags = 25;
+	snprintf(cfg->python, sizeof(cfg->python), "/usr/bin/python3");
+	cfg->task_grace_ms = 10000;
 }
 
 static const struct setting *find_setting(const char *key)

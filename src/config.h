@@ -26,6 +26,11 @@ struct config {
 	long max_tasks_per_job; /* tasks in one job or submit (100) */
 	long max_saved_jobs;	/* jobs in the workspace (12,000) */
 	long max_tags;		/* tags per job (25) */
+	char python[PATH_MAX];	/* interpreter of notebook and Python tasks */
+	char runtime_dir[PATH_MAX]; /* jobsd's Python runtime; "" = found next to the binary */
+	char supervisor[PATH_MAX];  /* jobsd-supervisor; "" = next to the binary */
+	long task_grace_ms;	    /* SIGTERM to SIGKILL when a task is stopped */
+	long allow_local_files;	    /* 1: python_file may name a local absolute path */
 };
 
 void config_defaults(struct config *cfg);

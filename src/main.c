@@ -7,6 +7,7 @@
  * SIGTERM and SIGINT are blocked in every thread and taken with sigwait here,
  * so no handler ever runs inside library code.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@
 #include "config.h"
 #include "datadir.h"
 #include "engine/engine.h"
+#include "engine/runs.h"
+#include "exec/executor.h"
+#include "exec/local.h"
 #include "http/listen.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -126,14 +130,24 @@ struct server {
 	struct store *store;
 	struct workspace *ws;
 	struct engine *engine;
+	struct executor *exec;
+	struct runs *runs;
 	struct api *api;
 	struct http_server *http;
+	int listen_fd, port;
 };
 
+/* Running tasks are left running: their supervisors outlive jobsd, and the
+ * next start re-attaches to them (ARCHITECTURE.md invariant 4). */
 static void shutdown_server(struct server *s)
 {
 	http_server_stop(s->http, 30000);
 	engine_stop(s->engine);
+	runs_close(s->runs);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->exec)
+		s->exec->ops->close(s->exec);
 	api_free(s->api);
 	workspace_close(s->ws);
 	store_close(s->store);
@@ -142,16 +156,12 @@ static void shutdown_server(struct server *s)
 
 static int start_http(struct server *s, char *err, size_t errlen)
 {
-	int port;
-	int fd = http_listen(s->cfg.listen, &port, err, errlen);
-	if (fd < 0)
-		return -1;
+	int fd = s->listen_fd, port = s->port;
 	char *cert = NULL, *key = NULL;
 	if (s->cfg.tls_cert[0] &&
 	    (!(cert = read_pem(s->cfg.tls_cert)) || !(key = read_pem(s->cfg.tls_key)))) {
 		snprintf(err, errlen, "cannot load the TLS certificate or key");
 		free(cert);
-		close(fd);
 		return -1;
 	}
 	long threads = s->cfg.http_threads ? s->cfg.http_threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -171,10 +181,9 @@ static int start_http(struct server *s, char *err, size_t errlen)
 	/* libmicrohttpd copies the PEM text when it starts. */
 	free(cert);
 	free(key);
-	if (rc < 0) {
-		close(fd);
+	if (rc < 0)
 		return -1;
-	}
+	s->listen_fd = -1; /* the server owns it now */
 	char url[300];
 	public_url(&s->cfg, port, url, sizeof(url));
 	log_info("jobsd %s ready: listening on %s, data in %s", JOBSD_VERSION, url, s->dir.path);
@@ -183,6 +192,63 @@ static int start_http(struct server *s, char *err, size_t errlen)
 	       "  export DATABRICKS_TOKEN=$(cat %s/admin.token)\n",
 	       url, s->dir.path);
 	fflush(stdout);
+	return 0;
+}
+
+/* A file next to the running binary (or a level up, for build/asan/jobsd). */
+static int beside_binary(const char *name, char *out, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return -1;
+	exe[len] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	static const char *const ups[] = {"", "/..", "/../..", NULL};
+	for (const char *const *u = ups; *u; u++) {
+		int w = snprintf(out, n, "%s%s/%s", exe, *u, name);
+		if (w > 0 && (size_t)w < n && access(out, F_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int start_runs(struct server *s, char *err, size_t errlen)
+{
+	char sup[PATH_MAX], rt[PATH_MAX];
+	if (s->cfg.supervisor[0])
+		snprintf(sup, sizeof(sup), "%s", s->cfg.supervisor);
+	else if (beside_binary("jobsd-supervisor", sup, sizeof(sup)) < 0) {
+		snprintf(err, errlen, "jobsd-supervisor is not next to the jobsd binary; set supervisor");
+		return -1;
+	}
+	if (s->cfg.runtime_dir[0])
+		snprintf(rt, sizeof(rt), "%s", s->cfg.runtime_dir);
+	else if (beside_binary("runtime", rt, sizeof(rt)) < 0 &&
+		 access("/usr/share/jobsd/runtime", F_OK) == 0)
+		snprintf(rt, sizeof(rt), "/usr/share/jobsd/runtime");
+	if (exec_local_open(&s->exec, sup) < 0) {
+		snprintf(err, errlen, "cannot use the supervisor %.900s", sup);
+		return -1;
+	}
+	char url[300];
+	public_url(&s->cfg, s->port, url, sizeof(url));
+	struct runs_config rc = {
+		.clock = &clock_system,
+		.data_dir = s->dir.path,
+		.python = s->cfg.python,
+		.runtime_dir = rt,
+		.base_url = url,
+		.grace_ms = (int)s->cfg.task_grace_ms,
+		.allow_local_files = s->cfg.allow_local_files != 0,
+	};
+	if (runs_open(&s->runs, s->engine, s->store, s->exec, s->ws, &rc) < 0) {
+		snprintf(err, errlen, "cannot start the run engine");
+		return -1;
+	}
 	return 0;
 }
 
@@ -206,7 +272,12 @@ static int start(struct server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the engine thread");
 		return -1;
 	}
-	struct api_deps deps = {s->store, s->engine, s->ws, &s->cfg, &clock_system};
+	/* Listen first: run_page_url needs the port, and runs load before
+	 * the first request is served. */
+	s->listen_fd = http_listen(s->cfg.listen, &s->port, err, errlen);
+	if (s->listen_fd < 0 || start_runs(s, err, errlen) < 0)
+		return -1;
+	struct api_deps deps = {s->store, s->engine, s->ws, s->runs, &s->cfg, &clock_system};
 	if (api_create(&s->api, &deps) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -221,6 +292,7 @@ static int serve(int argc, char **argv)
 {
 	static struct server s;
 	s.dir.lock_fd = -1;
+	s.listen_fd = -1;
 	if (load_settings(&s.cfg, argc, argv) < 0)
 		return 2;
 	log_set_level(s.cfg.log_level);

@@ -24,6 +24,7 @@ int api_create(struct api **out, const struct api_deps *deps)
 	api->store = deps->store;
 	api->engine = deps->engine;
 	api->workspace = deps->workspace;
+	api->runs = deps->runs;
 	api->config = deps->config;
 	api->clock = deps->clock;
 	api->limits.max_tasks = deps->config->max_tasks_per_job;
@@ -333,8 +334,8 @@ int arg_string(struct call *c, const char *name, bool required, const char **out
 
 /* --- routing ------------------------------------------------------------------------- */
 
-static const struct route *const route_tables[] = {jobs_routes, token_routes, scim_routes,
-						   workspace_routes};
+static const struct route *const route_tables[] = {jobs_routes, runs_routes, token_routes,
+						   scim_routes, workspace_routes};
 
 /* Finds the route for method + path (path after /api/<version>/). Sets
  * *rest for prefix routes. */

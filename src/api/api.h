@@ -20,12 +20,14 @@ struct engine;
 struct http_request;
 struct store;
 struct workspace;
+struct runs;
 struct clock;
 
 struct api_deps {
 	struct store *store;
 	struct engine *engine;
 	struct workspace *workspace;
+	struct runs *runs; /* the run engine (engine/runs.h) */
 	const struct config *config;
 	const struct clock *clock;
 };

@@ -27,6 +27,7 @@ struct api {
 	struct store *store;
 	struct engine *engine;
 	struct workspace *workspace;
+	struct runs *runs;
 	const struct config *config;
 	const struct clock *clock;
 	struct job_limits limits;
@@ -80,6 +81,13 @@ int arg_int64(struct call *c, const char *name, bool required, int64_t *out);
 int arg_bool(struct call *c, const char *name, bool *out);
 int arg_string(struct call *c, const char *name, bool required, const char **out);
 
+/* --- page tokens (jobs.c) ------------------------------------------------------------
+ * Opaque to clients: base64url of "<kind><number>". */
+char *page_token_make(char kind, int64_t n); /* malloc'd */
+/* 0 with *kind (one of kinds) and *n <= max; else replies 400 and -1. */
+int page_token_read(struct call *c, const char *token, const char *kinds, int64_t max, char *kind,
+		    int64_t *n);
+
 /* --- authentication (auth.c) -------------------------------------------------------- */
 /* 0 when the call carries a valid bearer token (c->user is set); otherwise
  * replies 401 (no credentials) or 403 (bad ones) and returns -1. */
@@ -114,5 +122,6 @@ extern const struct route jobs_routes[];
 extern const struct route token_routes[];
 extern const struct route scim_routes[];
 extern const struct route workspace_routes[];
+extern const struct route runs_routes[];
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "api/internal.h"
 #include "config.h"
+#include "engine/runs.h"
 #include "http/server.h"
 #include "util/base64.h"
 #include "util/log.h"
@@ -167,15 +168,15 @@ static void reply_no_job(struct call *c, int64_t id)
  * ("g<page>"); jobs/list pages by keyset on job_id, newest first: "n<id>"
  * continues below id, "p<id>" goes back above id. */
 
-static char *make_token(char kind, int64_t n)
+char *page_token_make(char kind, int64_t n)
 {
 	char raw[32];
 	int len = snprintf(raw, sizeof(raw), "%c%" PRId64, kind, n);
 	return base64url_encode(raw, (size_t)len);
 }
 
-static int read_token(struct call *c, const char *token, const char *kinds, int64_t max,
-		      char *kind, int64_t *n)
+int page_token_read(struct call *c, const char *token, const char *kinds, int64_t max,
+		    char *kind, int64_t *n)
 {
 	unsigned char *raw = NULL;
 	size_t len = 0;
@@ -254,7 +255,7 @@ static void jobs_get(struct call *c)
 		return;
 	int64_t page = 0;
 	char kind;
-	if (token && *token && read_token(c, token, "g", JOB_MAX_PAGE, &kind, &page))
+	if (token && *token && page_token_read(c, token, "g", JOB_MAX_PAGE, &kind, &page))
 		return;
 	struct store_job j;
 	int rc = store_job_get(c->api->store, id, &j);
@@ -267,7 +268,7 @@ static void jobs_get(struct call *c)
 	bool more;
 	rc = append_job(&sb, &j, j.settings, c->version, (long)page, true, &more);
 	if (more) {
-		char *next = make_token('g', page + 1);
+		char *next = page_token_make('g', page + 1);
 		rc |= strbuf_printf(&sb, ",\"next_page_token\":\"%s\",\"has_more\":true", next);
 		free(next);
 	}
@@ -350,7 +351,7 @@ static int list_args(struct call *c, struct store_job_query *q, bool *expand, ch
 	q->limit = (int)limit;
 	q->offset = offset;
 	if (token && *token) {
-		if (read_token(c, token, "np", INT64_MAX, dir, anchor))
+		if (page_token_read(c, token, "np", INT64_MAX, dir, anchor))
 			return -1;
 		q->offset = 0;
 		if (*dir == 'n')
@@ -420,12 +421,12 @@ static void jobs_list(struct call *c)
 	else
 		out |= strbuf_printf(&sb, "],\"has_more\":%s", l.extra ? "true" : "false");
 	if (l.n > 0 && l.extra) {
-		char *t = make_token('n', l.oldest);
+		char *t = page_token_make('n', l.oldest);
 		out |= strbuf_printf(&sb, ",\"next_page_token\":\"%s\"", t);
 		free(t);
 	}
 	if (l.n > 0 && has_prev) {
-		char *t = make_token('p', l.newest);
+		char *t = page_token_make('p', l.newest);
 		out |= strbuf_printf(&sb, ",\"prev_page_token\":\"%s\"", t);
 		free(t);
 	}
@@ -547,6 +548,9 @@ static int delete_write(struct call *c, struct store *st)
 				 w->job_id);
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
 		return set_store_error(c, rc);
+	/* The job's active runs are cancelled, asynchronously, as the service does. */
+	if (rc == STORE_OK)
+		runs_cancel_all(c->api->runs, st, w->job_id, false);
 	set_reply(c, 200, json_object());
 	return 0;
 }
@@ -580,15 +584,6 @@ const struct route jobs_routes[] = {
 	{"POST", "jobs/update", VALL, jobs_update, 0},
 	{"POST", "jobs/reset", VALL, jobs_reset, 0},
 	{"POST", "jobs/delete", VALL, jobs_delete, 0},
-	{"POST", "jobs/run-now", VALL, not_yet, ROUTE_RAW_BODY},
-	{"POST", "jobs/runs/submit", VALL, not_yet, ROUTE_RAW_BODY},
-	{"GET", "jobs/runs/list", VALL, not_yet, 0},
-	{"GET", "jobs/runs/get", VALL, not_yet, 0},
-	{"GET", "jobs/runs/get-output", VALL, not_yet, 0},
-	{"GET", "jobs/runs/export", VALL, not_yet, 0},
-	{"POST", "jobs/runs/cancel", VALL, not_yet, ROUTE_RAW_BODY},
-	{"POST", "jobs/runs/cancel-all", VALL, not_yet, ROUTE_RAW_BODY},
-	{"POST", "jobs/runs/delete", VALL, not_yet, ROUTE_RAW_BODY},
 	{"POST", "jobs/runs/repair", V21 | V22, not_yet, ROUTE_RAW_BODY},
 	{"GET", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX},
 	{"PUT", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX | ROUTE_RAW_BODY},

@@ -1,6 +1,7 @@
 /* job_graph.c - the rules of JobSettings that span tasks: unique keys,
  * depends_on targets and outcomes, cycles, references to job clusters and
- * environments, the task and tag limits, and workspace paths.
+ * environments, the task and tag limits, workspace paths, and the
+ * dynamic value references of every field that takes them (dynref.h).
  *
  * Messages name each task by the path the client used: "tasks[2]" on create,
  * "new_settings.tasks[0]" for a task an update sent, and "the job's task
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/dynref.h"
 #include "model/job.h"
 #include "model/schema.h"
 
@@ -402,9 +404,12 @@ int job_settings_check_graph(json_t *settings, const char *prefix, const json_t 
 			snprintf(path, sizeof(path), "%s", prefix);
 		else
 			task_path(&g, i, "", path, sizeof(path));
-		if (check_task_paths(task, path, has_git, err))
+		if (check_task_paths(task, path, has_git, err) ||
+		    dynref_check_task(settings, task, path, err))
 			goto out;
 	}
+	if (dynref_check_parameters(settings, prefix, err))
+		goto out;
 	rc = 0;
 out:
 	json_decref(g.task_idx);

@@ -1,0 +1,1484 @@
+/* runs.c - see runs.h.
+ *
+ * Shape of the work: a job run (struct jrun) holds one struct trun per task
+ * of its settings; a trun follows the task's current attempt, whose doc is
+ * the task run row. Everything below runs on the engine thread, in one of
+ * three places:
+ *   - inside a transaction (an API write, or the tick op this module queues
+ *     for itself): state transitions in memory, decisions of the graph;
+ *   - pre_commit: the docs changed since the last commit are written;
+ *   - post_commit: processes are started and signalled for what was just
+ *     committed, or, after a failed commit, memory is reloaded from the store.
+ * A process that ends fires its pidfd (an engine watch), which queues the
+ * tick; timers (retry back-off, job timeouts) do the same.
+ */
+#include "engine/runs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/dag.h"
+#include "engine/engine.h"
+#include "engine/launch.h"
+#include "exec/executor.h"
+#include "model/job.h"
+#include "model/run_doc.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/fsio.h"
+#include "util/log.h"
+
+struct jrun;
+
+struct trun {
+	struct jrun *run;
+	int idx;
+	json_t *spec;	  /* the task's settings (borrowed from run->settings) */
+	const char *key;  /* task_key (borrowed) */
+	json_t *doc;	  /* the current attempt's task run (owned) */
+	int64_t run_id;	  /* the current attempt's run id */
+	int attempt;
+	enum run_life life;
+	enum run_result result;
+	char handle[EXEC_HANDLE_MAX];
+	struct engine_watch watch; /* fd -1 when not watching */
+	int64_t retry_at;	   /* WAITING_FOR_RETRY until then */
+	int64_t poll_at;	   /* no watch fd: read the status then */
+	int64_t child_run_id;	   /* run_job_task: the run it waits for */
+	char *fail_msg;		   /* a start that failed after the commit */
+	bool start_now;		   /* decided to run: start after the commit */
+	bool exited;		   /* the watch fired: read the status */
+	bool cancel_now;	   /* signal after the commit */
+	bool cancel_sent;
+	bool dirty;
+};
+
+/* How often an attempt without a watch fd (none could be opened) is polled. */
+#define POLL_MS 1000
+
+struct jrun {
+	struct jrun *next;
+	struct runs *rs;
+	int64_t run_id, job_id;
+	json_t *doc;	  /* the job run (owned) */
+	json_t *settings; /* borrowed from doc._.settings */
+	int n;
+	struct trun *t;
+	struct dag_node *nodes;
+	int *deps;
+	signed char *outs;
+	enum run_life life;
+	bool cancel, timed_out;
+	int64_t deadline; /* job timeout, 0 none */
+	int64_t parent_task_run_id;
+	bool dirty, advance, finished;
+};
+
+struct runs {
+	const struct clock *clock;
+	struct engine *e;
+	struct store *st;
+	struct executor *ex;
+	struct workspace *ws;
+	struct runs_config cfg;
+	char data_dir[PATH_MAX], python[PATH_MAX], runtime_dir[PATH_MAX], base_url[256];
+	struct jrun *active;
+	struct engine_op tick;
+	bool tick_queued;
+	bool reload; /* memory is ahead of the store: reload after this batch */
+};
+
+
+static int64_t now_ms(const struct runs *rs) { return clock_now_ms(rs->clock); }
+
+static void queue_tick(struct runs *rs)
+{
+	if (rs->tick_queued)
+		return;
+	rs->tick_queued = true;
+	engine_submit(rs->e, &rs->tick);
+}
+
+/* --- states -------------------------------------------------------------------- */
+
+static void set_task_state(struct trun *t, enum run_life life, enum run_result result,
+			   enum run_term term, const char *msg, bool user)
+{
+	t->life = life;
+	t->result = result;
+	struct run_state_in s = {life, result, term, msg, user, NULL};
+	run_doc_set_state(t->doc, &s);
+	t->dirty = true;
+	t->run->advance = true;
+}
+
+static bool task_done(const struct trun *t) { return t->run->nodes[t->idx].done; }
+
+static void set_int(json_t *doc, const char *k, int64_t v)
+{
+	json_object_set_new(doc, k, json_integer(v));
+}
+
+static int64_t get_int(const json_t *doc, const char *k)
+{
+	return json_integer_value(json_object_get(doc, k));
+}
+
+/* A task's attempt has reached its final state: durations, the graph node. */
+static void task_final(struct trun *t, enum run_life life, enum run_result result,
+		       enum run_term term, const char *msg, bool user)
+{
+	int64_t now = now_ms(t->run->rs);
+	int64_t start = get_int(t->doc, "start_time");
+	if (start > 0) {
+		set_int(t->doc, "end_time", now);
+		set_int(t->doc, "execution_duration", now - start);
+		set_int(t->doc, "run_duration", now - start);
+	}
+	set_task_state(t, life, result, term, msg, user);
+	struct dag_node *node = &t->run->nodes[t->idx];
+	node->done = true;
+	node->result = result;
+}
+
+static void task_not_run(struct trun *t, enum run_result result, const char *why)
+{
+	enum run_term term = result == RR_DISABLED ? TERM_DISABLED : TERM_SKIPPED;
+	task_final(t, RL_SKIPPED, result, term, why, false);
+}
+
+/* --- documents ------------------------------------------------------------------- */
+
+static void page_url(struct runs *rs, json_t *doc, int64_t id)
+{
+	char url[320];
+	snprintf(url, sizeof(url), "%s/#/runs/%lld", rs->base_url, (long long)id);
+	json_object_set_new(doc, "run_page_url", json_string(url));
+}
+
+/* cluster_spec of a task: the compute it names, recorded; every task runs
+ * on the local pool whatever it names. */
+static json_t *cluster_spec(const json_t *task)
+{
+	static const char *const keys[] = {"existing_cluster_id", "new_cluster", "job_cluster_key",
+					   "environment_key", "libraries", NULL};
+	json_t *cs = json_object();
+	for (const char *const *k = keys; *k; k++) {
+		json_t *v = json_object_get(task, *k);
+		if (v)
+			json_object_set(cs, *k, v);
+	}
+	return cs;
+}
+
+static json_t *new_task_doc(struct runs *rs, const json_t *spec, int64_t id, int attempt,
+			    int64_t first_id)
+{
+	json_t *doc = json_deep_copy(spec);
+	set_int(doc, "run_id", id);
+	set_int(doc, "attempt_number", attempt);
+	set_int(doc, "original_attempt_run_id", first_id);
+	set_int(doc, "start_time", 0);
+	set_int(doc, "end_time", 0);
+	set_int(doc, "setup_duration", 0);
+	set_int(doc, "execution_duration", 0);
+	set_int(doc, "cleanup_duration", 0);
+	json_object_set_new(doc, "cluster_spec", cluster_spec(spec));
+	page_url(rs, doc, id);
+	return doc;
+}
+
+static int put_doc(struct store *st, struct jrun *r, json_t *doc, int64_t id, int64_t parent,
+		   bool active)
+{
+	char *text = json_dumps(doc, JSON_COMPACT);
+	if (!text)
+		return STORE_ENOMEM;
+	const char *token = parent ? NULL : json_string_value(json_object_get(
+						  json_object_get(doc, RUN_DOC_PRIVATE), "token"));
+	struct store_run row = {
+		.run_id = id,
+		.job_id = r->job_id,
+		.parent_id = parent,
+		.run_type = run_type_parse(json_string_value(json_object_get(r->doc, "run_type"))),
+		.active = active,
+		.start_ms = get_int(r->doc, "start_time"),
+		.idem_token = (char *)token,
+		.doc = text,
+	};
+	int rc = store_run_put(st, &row);
+	free(text);
+	return rc;
+}
+
+static int flush_run(struct store *st, struct jrun *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (!t->dirty)
+			continue;
+		int rc = put_doc(st, r, t->doc, t->run_id, r->run_id, !run_life_terminal(t->life));
+		if (rc != STORE_OK)
+			return rc;
+		t->dirty = false;
+	}
+	if (r->dirty) {
+		int rc = put_doc(st, r, r->doc, r->run_id, 0, !r->finished);
+		if (rc != STORE_OK)
+			return rc;
+		r->dirty = false;
+	}
+	return STORE_OK;
+}
+
+/* --- building a run in memory ------------------------------------------------------ */
+
+static void jrun_free(struct jrun *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (t->watch.fd >= 0) {
+			engine_unwatch(r->rs->e, &t->watch);
+			r->rs->ex->ops->release(r->rs->ex, t->handle, t->watch.fd);
+		}
+		json_decref(t->doc);
+		free(t->fail_msg);
+	}
+	free(r->t);
+	free(r->nodes);
+	free(r->deps);
+	free(r->outs);
+	json_decref(r->doc);
+	free(r);
+}
+
+static int task_index(const json_t *tasks, const char *key)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(tasks, i, t) {
+		const char *k = json_string_value(json_object_get(t, "task_key"));
+		if (k && strcmp(k, key) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void on_exit_watch(struct engine_watch *w);
+
+/* The graph of the run's settings: nodes, their parents and outcomes. */
+static int build_graph(struct jrun *r)
+{
+	json_t *tasks = json_object_get(r->settings, "tasks");
+	r->n = (int)json_array_size(tasks);
+	int ndeps = 0;
+	for (int i = 0; i < r->n; i++)
+		ndeps += (int)json_array_size(json_object_get(json_array_get(tasks, i), "depends_on"));
+	r->t = calloc((size_t)r->n + 1, sizeof(*r->t));
+	r->nodes = calloc((size_t)r->n + 1, sizeof(*r->nodes));
+	r->deps = calloc((size_t)ndeps + 1, sizeof(*r->deps));
+	r->outs = calloc((size_t)ndeps + 1, sizeof(*r->outs));
+	if (!r->t || !r->nodes || !r->deps || !r->outs)
+		return -1;
+	int d = 0;
+	for (int i = 0; i < r->n; i++) {
+		json_t *spec = json_array_get(tasks, i);
+		struct trun *t = &r->t[i];
+		struct dag_node *node = &r->nodes[i];
+		t->run = r;
+		t->idx = i;
+		t->spec = spec;
+		t->key = json_string_value(json_object_get(spec, "task_key"));
+		t->watch = (struct engine_watch){.cb = on_exit_watch, .fd = -1};
+		node->deps = &r->deps[d];
+		node->dep_outcome = &r->outs[d];
+		size_t k;
+		json_t *dep;
+		json_array_foreach(json_object_get(spec, "depends_on"), k, dep) {
+			r->deps[d] = task_index(tasks, json_string_value(json_object_get(dep, "task_key")));
+			const char *o = json_string_value(json_object_get(dep, "outcome"));
+			r->outs[d] = !o ? -1 : strcmp(o, "true") == 0 ? 1 : 0;
+			if (r->deps[d] < 0)
+				return -1;
+			d++;
+			node->ndeps++;
+		}
+		const char *run_if = json_string_value(json_object_get(spec, "run_if"));
+		int ri = run_if ? run_if_parse(run_if) : RUN_IF_ALL_SUCCESS;
+		node->run_if = ri < 0 ? RUN_IF_ALL_SUCCESS : (enum run_if)ri;
+		node->disabled = json_is_true(json_object_get(spec, "disabled"));
+		node->is_condition = json_object_get(spec, "condition_task") != NULL;
+		node->outcome = -1;
+	}
+	return 0;
+}
+
+static struct jrun *jrun_new(struct runs *rs, json_t *doc)
+{
+	struct jrun *r = calloc(1, sizeof(*r));
+	if (!r) {
+		json_decref(doc);
+		return NULL;
+	}
+	r->rs = rs;
+	r->doc = doc;
+	r->run_id = get_int(doc, "run_id");
+	r->job_id = get_int(doc, "job_id");
+	json_t *priv = run_doc_private(doc);
+	r->settings = json_object_get(priv, "settings");
+	r->parent_task_run_id = get_int(priv, "parent_task_run_id");
+	r->deadline = get_int(priv, "deadline");
+	r->cancel = json_is_true(json_object_get(priv, "cancel"));
+	r->timed_out = json_is_true(json_object_get(priv, "timed_out"));
+	r->life = run_life_parse(
+		json_string_value(json_object_get(json_object_get(doc, "state"), "life_cycle_state")));
+	if (build_graph(r) != 0) {
+		jrun_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static struct jrun *find_run(struct runs *rs, int64_t run_id)
+{
+	for (struct jrun *r = rs->active; r; r = r->next)
+		if (r->run_id == run_id)
+			return r;
+	return NULL;
+}
+
+static struct trun *find_task(struct runs *rs, int64_t run_id)
+{
+	for (struct jrun *r = rs->active; r; r = r->next)
+		for (int i = 0; i < r->n; i++)
+			if (r->t[i].run_id == run_id)
+				return &r->t[i];
+	return NULL;
+}
+
+/* --- creating runs ------------------------------------------------------------------ */
+
+/* Job parameters: each defined parameter's default, overridden by run-now
+ * job_parameters. An unknown name is refused, as the service does. */
+static int effective_params(const json_t *settings, const json_t *given, json_t **eff,
+			    json_t **shown, struct model_error *err)
+{
+	*eff = json_object();
+	*shown = json_array();
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(settings, "parameters"), i, p) {
+		const char *name = json_string_value(json_object_get(p, "name"));
+		json_t *def = json_object_get(p, "default");
+		json_t *val = json_object_get(given, name);
+		json_t *v = val ? val : def;
+		json_object_set(*eff, name, v);
+		json_array_append_new(*shown, json_pack("{s:s, s:O, s:O}", "name", name, "default",
+							def ? def : json_null(), "value", v));
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)given, k, v) {
+		if (!json_object_get(*eff, k)) {
+			model_fail(err, 400, "INVALID_PARAMETER_VALUE",
+					"job_parameters.%s: the job has no parameter named %s", k, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static json_t *new_job_doc(struct runs *rs, const struct run_request *rq, int64_t id,
+			   int64_t job_id, int64_t number, json_t *settings)
+{
+	int64_t now = now_ms(rs);
+	const char *name = rq->run_name ? rq->run_name
+					: json_string_value(json_object_get(settings, "name"));
+	json_t *doc = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
+				"s:I, s:I, s:I, s:s}",
+				"job_id", (json_int_t)job_id, "run_id", (json_int_t)id,
+				"number_in_job", (json_int_t)number, "original_attempt_run_id",
+				(json_int_t)id, "attempt_number", (json_int_t)0,
+				"creator_user_name", rq->creator, "run_name", name ? name : "Untitled",
+				"run_type", run_type_name(rq->type), "trigger",
+				run_trigger_name(rq->trigger), "start_time", (json_int_t)now,
+				"end_time", (json_int_t)0, "setup_duration", (json_int_t)0,
+				"execution_duration", (json_int_t)0, "cleanup_duration",
+				(json_int_t)0, "run_duration", (json_int_t)0, "queue_duration",
+				(json_int_t)0, "format",
+				job_settings_format(settings) == JOB_FORMAT_SINGLE_TASK ?
+					"SINGLE_TASK" :
+					"MULTI_TASK");
+	page_url(rs, doc, id);
+	static const char *const copied[] = {"job_clusters", "git_source", "description", NULL};
+	for (const char *const *k = copied; *k; k++) {
+		json_t *v = json_object_get(settings, *k);
+		if (v)
+			json_object_set(doc, *k, v);
+	}
+	if (rq->parent_task_run_id)
+		json_object_set_new(doc, "trigger_info",
+				    json_pack("{s:I}", "run_id", (json_int_t)rq->parent_task_run_id));
+	if (rq->overrides && json_object_size(rq->overrides))
+		json_object_set(doc, "overriding_parameters", (json_t *)rq->overrides);
+	return doc;
+}
+
+/* Fills the private part: the settings the run uses, parameters, timers. */
+static void fill_private(json_t *doc, const struct run_request *rq, json_t *settings,
+			 json_t *eff_params)
+{
+	json_t *priv = run_doc_private(doc);
+	json_object_set_new(priv, "settings", settings);
+	json_object_set_new(priv, "job_params", eff_params);
+	json_object_set_new(priv, "single_task",
+			    json_boolean(job_settings_format(settings) == JOB_FORMAT_SINGLE_TASK));
+	if (rq->overrides)
+		json_object_set(priv, "overrides", (json_t *)rq->overrides);
+	if (rq->idem_token)
+		json_object_set_new(priv, "token", json_string(rq->idem_token));
+	if (rq->parent_task_run_id)
+		set_int(priv, "parent_task_run_id", rq->parent_task_run_id);
+	int64_t timeout = get_int(settings, "timeout_seconds");
+	if (timeout > 0)
+		set_int(priv, "deadline", get_int(doc, "start_time") + timeout * 1000);
+}
+
+static int existing_token(struct store *st, const char *token, int64_t *run_id, int64_t *number)
+{
+	int64_t id;
+	int rc = store_run_by_token(st, token, &id);
+	if (rc != STORE_OK)
+		return rc;
+	struct store_run row;
+	rc = store_run_get(st, id, &row);
+	if (rc != STORE_OK)
+		return rc;
+	json_t *doc = json_loads(row.doc, 0, NULL);
+	*run_id = id;
+	*number = get_int(doc, "number_in_job");
+	json_decref(doc);
+	store_run_release(&row);
+	return STORE_OK;
+}
+
+static int store_failed(struct model_error *err, int rc)
+{
+	if (rc == STORE_EFULL || rc == STORE_EIO || rc == STORE_EBUSY)
+		model_fail(err, 503, "TEMPORARILY_UNAVAILABLE",
+				"The run could not be saved (%s); nothing was started",
+				store_rc_name(rc));
+	else
+		model_fail(err, 500, "INTERNAL_ERROR", "Saving the run failed (%s)",
+				store_rc_name(rc));
+	return -1;
+}
+
+static int alloc_ids(struct store *st, const struct run_request *rq, int64_t *job_id,
+		     int64_t *id, int64_t *number)
+{
+	int rc = STORE_OK;
+	*job_id = rq->job_id;
+	if (!*job_id)
+		rc = store_job_reserve_id(st, job_id);
+	char name[48];
+	snprintf(name, sizeof(name), "job_runs:%lld", (long long)*job_id);
+	if (rc == STORE_OK)
+		rc = store_counter_next(st, "run_ids", id);
+	if (rc == STORE_OK)
+		rc = store_counter_next(st, name, number);
+	return rc;
+}
+
+/* The first attempt of every task: PENDING, with its run id. */
+static int create_tasks(struct runs *rs, struct store *st, struct jrun *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		int rc = store_counter_next(st, "run_ids", &t->run_id);
+		if (rc != STORE_OK)
+			return rc;
+		t->doc = new_task_doc(rs, t->spec, t->run_id, 0, t->run_id);
+		set_task_state(t, RL_PENDING, RR_NONE, TERM_NONE, "", false);
+	}
+	return STORE_OK;
+}
+
+static void advance(struct runs *rs, struct store *st, struct jrun *r);
+
+int runs_create(struct runs *rs, struct store *st, const struct run_request *rq, int64_t *run_id,
+		int64_t *number_in_job, struct model_error *err)
+{
+	if (rq->idem_token) {
+		int rc = existing_token(st, rq->idem_token, run_id, number_in_job);
+		if (rc == STORE_OK)
+			return 0;
+		if (rc != STORE_NOT_FOUND)
+			return store_failed(err, rc);
+	}
+	json_t *eff, *shown;
+	if (effective_params(rq->settings, rq->job_params, &eff, &shown, err) != 0) {
+		json_decref(eff);
+		json_decref(shown);
+		return -1;
+	}
+	int64_t job_id, id, number;
+	int rc = alloc_ids(st, rq, &job_id, &id, &number);
+	if (rc != STORE_OK) {
+		json_decref(eff);
+		json_decref(shown);
+		return store_failed(err, rc);
+	}
+	json_t *settings = json_deep_copy(rq->settings);
+	json_t *doc = new_job_doc(rs, rq, id, job_id, number, settings);
+	if (json_array_size(shown))
+		json_object_set(doc, "job_parameters", shown);
+	json_decref(shown);
+	fill_private(doc, rq, settings, eff);
+	struct run_state_in s = {RL_PENDING, RR_NONE, TERM_NONE, "", false, NULL};
+	run_doc_set_state(doc, &s);
+	struct jrun *r = jrun_new(rs, doc);
+	if (!r) {
+		model_fail(err, 500, "INTERNAL_ERROR", "out of memory");
+		return -1;
+	}
+	rc = create_tasks(rs, st, r);
+	r->dirty = true;
+	if (rc == STORE_OK)
+		rc = flush_run(st, r); /* now: the token must be taken in this batch */
+	if (rc != STORE_OK) {
+		jrun_free(r);
+		if (rc == STORE_CONFLICT)
+			return existing_token(st, rq->idem_token, run_id, number_in_job) == STORE_OK ?
+				       0 :
+				       store_failed(err, STORE_ERR);
+		return store_failed(err, rc);
+	}
+	r->next = rs->active;
+	rs->active = r;
+	*run_id = id;
+	*number_in_job = number;
+	advance(rs, st, r);
+	return 0;
+}
+
+/* --- the graph moving -------------------------------------------------------------- */
+
+/* Upstream facts a task may read: results, run ids and task values of the
+ * tasks before it (dynref_ctx.tasks). */
+static json_t *tasks_facts(struct jrun *r)
+{
+	json_t *all = json_object();
+	for (int i = 0; i < r->n; i++) {
+		struct trun *u = &r->t[i];
+		json_t *priv = json_object_get(u->doc, RUN_DOC_PRIVATE);
+		json_t *f = json_pack("{s:I, s:i}", "run_id", (json_int_t)u->run_id,
+				      "execution_count", u->attempt + 1);
+		if (task_done(u) && u->result != RR_NONE)
+			json_object_set_new(f, "result_state",
+					    json_string(run_result_name(u->result)));
+		json_t *values = json_object_get(priv, "values");
+		json_object_set(f, "values", values ? values : json_object());
+		if (!values)
+			json_decref(json_object_get(f, "values"));
+		json_object_set_new(all, u->key, f);
+	}
+	return all;
+}
+
+static void fill_ctx(struct dynref_ctx *c, struct trun *t, json_t *facts)
+{
+	struct jrun *r = t->run;
+	json_t *priv = json_object_get(r->doc, RUN_DOC_PRIVATE);
+	memset(c, 0, sizeof(*c));
+	c->job_id = r->job_id;
+	c->job_name = json_string_value(json_object_get(r->settings, "name"));
+	c->job_run_id = r->run_id;
+	c->start_ms = get_int(r->doc, "start_time");
+	c->trigger_ms = c->start_ms;
+	c->trigger_type = json_string_value(json_object_get(r->doc, "trigger"));
+	c->job_params = json_object_get(priv, "job_params");
+	c->task_key = t->key;
+	c->task_run_id = t->run_id;
+	c->notebook_path = json_string_value(
+		json_object_get(json_object_get(t->spec, "notebook_task"), "notebook_path"));
+	c->execution_count = t->attempt + 1;
+	c->retry_count = t->attempt;
+	c->tasks = facts;
+	c->workspace_id = "0";
+	c->workspace_url = r->rs->base_url;
+}
+
+/* condition_task: evaluated here, at once. */
+static void run_condition(struct trun *t)
+{
+	json_t *ct = json_object_get(t->spec, "condition_task");
+	json_t *facts = tasks_facts(t->run);
+	struct dynref_ctx ctx;
+	fill_ctx(&ctx, t, facts);
+	char *left = NULL, *right = NULL;
+	struct model_error err;
+	bool outcome = false;
+	const char *why = NULL;
+	int64_t now = now_ms(t->run->rs);
+	set_int(t->doc, "start_time", now);
+	if (dynref_expand(json_string_value(json_object_get(ct, "left")), &ctx, &left, &err) != 0 ||
+	    dynref_expand(json_string_value(json_object_get(ct, "right")), &ctx, &right, &err) != 0) {
+		task_final(t, RL_TERMINATED, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION, err.message,
+			   false);
+	} else if (dag_condition(json_string_value(json_object_get(ct, "op")), left, right,
+				 &outcome, &why) != 0) {
+		task_final(t, RL_TERMINATED, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION, why, false);
+	} else {
+		json_object_set_new(ct, "outcome", json_string(outcome ? "true" : "false"));
+		json_object_set_new(json_object_get(t->doc, "condition_task"), "outcome",
+				    json_string(outcome ? "true" : "false"));
+		t->run->nodes[t->idx].outcome = outcome ? 1 : 0;
+		task_final(t, RL_TERMINATED, RR_SUCCESS, TERM_SUCCESS, "", false);
+	}
+	free(left);
+	free(right);
+	json_decref(facts);
+}
+
+/* run_job_task: a run of another job; this task waits for its result. */
+static void run_child_job(struct runs *rs, struct store *st, struct trun *t)
+{
+	json_t *rj = json_object_get(t->spec, "run_job_task");
+	int64_t job_id = get_int(rj, "job_id");
+	struct store_job job;
+	set_int(t->doc, "start_time", now_ms(rs));
+	int rc = store_job_get(st, job_id, &job);
+	if (rc != STORE_OK) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "Job %lld does not exist.", (long long)job_id);
+		task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_RESOURCE_NOT_FOUND, msg, false);
+		return;
+	}
+	json_t *settings = json_loads(job.settings, 0, NULL);
+	json_t *jp = json_object_get(rj, "job_parameters");
+	struct run_request rq = {
+		.job_id = job_id,
+		.settings = settings,
+		.creator = json_string_value(json_object_get(t->run->doc, "creator_user_name")),
+		.type = RUN_TYPE_JOB_RUN,
+		.trigger = TRIGGER_RUN_JOB_TASK,
+		.job_params = jp,
+		.parent_task_run_id = t->run_id,
+	};
+	int64_t child = 0, number = 0;
+	struct model_error err;
+	rc = settings ? runs_create(rs, st, &rq, &child, &number, &err) : -1;
+	json_decref(settings);
+	store_job_release(&job);
+	if (rc != 0) {
+		task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION,
+			   settings ? err.message : "the job's settings cannot be read", false);
+		return;
+	}
+	t->child_run_id = child;
+	set_int(run_doc_private(t->doc), "child_run_id", child);
+	set_task_state(t, RL_RUNNING, RR_NONE, TERM_NONE, "", false);
+}
+
+static void start_task(struct runs *rs, struct store *st, struct trun *t)
+{
+	const char *member;
+	switch (launch_task_kind(t->spec, &member)) {
+	case TASK_CONDITION: run_condition(t); return;
+	case TASK_RUN_JOB: run_child_job(rs, st, t); return;
+	case TASK_NOTEBOOK:
+	case TASK_PYTHON_FILE: t->start_now = true; return;
+	case TASK_UNSUPPORTED: break;
+	}
+	char msg[256];
+	snprintf(msg, sizeof(msg),
+		 "jobsd cannot run %s tasks yet: this installation runs notebook_task, "
+		 "spark_python_task, condition_task and run_job_task",
+		 member);
+	task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_FEATURE_DISABLED, msg, false);
+}
+
+static enum run_term job_term(enum run_result res, const struct jrun *r)
+{
+	switch (res) {
+	case RR_SUCCESS: return TERM_SUCCESS;
+	case RR_SUCCESS_WITH_FAILURES: return TERM_SUCCESS_WITH_FAILURES;
+	case RR_CANCELED: return TERM_USER_CANCELED;
+	case RR_TIMEDOUT: return TERM_CANCELED;
+	default: return r->timed_out ? TERM_CANCELED : TERM_RUN_EXECUTION_ERROR;
+	}
+}
+
+static const char *job_message(enum run_result res, const struct jrun *r)
+{
+	switch (res) {
+	case RR_SUCCESS: return "";
+	case RR_SUCCESS_WITH_FAILURES: return "Some tasks failed, but every leaf task succeeded.";
+	case RR_CANCELED: return "Run cancelled.";
+	case RR_TIMEDOUT: return "Run timed out.";
+	default: return r->timed_out ? "Run timed out." : "Task failed (see its state message).";
+	}
+}
+
+static void child_finished(struct runs *rs, struct jrun *child, enum run_result res);
+
+/* Every task is done: the run's result, from its leaf tasks. */
+static void finish_run(struct runs *rs, struct jrun *r)
+{
+	enum run_result res = dag_job_result(r->nodes, r->n, r->cancel && !r->timed_out,
+					     r->timed_out);
+	int64_t now = now_ms(rs);
+	set_int(r->doc, "end_time", now);
+	set_int(r->doc, "run_duration", now - get_int(r->doc, "start_time"));
+	struct run_state_in s = {RL_TERMINATED, res, job_term(res, r), job_message(res, r),
+				 r->cancel || r->timed_out, NULL};
+	run_doc_set_state(r->doc, &s);
+	r->life = RL_TERMINATED;
+	r->finished = true;
+	r->dirty = true;
+	if (r->parent_task_run_id)
+		child_finished(rs, r, res);
+}
+
+/* Marks tasks that will never run once the run is cancelled. */
+static void cancel_pending(struct jrun *r)
+{
+	const char *msg = r->timed_out ? "The run timed out before this task started." :
+					 "The run was cancelled before this task started.";
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (task_done(t) || t->life == RL_RUNNING || t->start_now)
+			continue;
+		task_final(t, RL_TERMINATED, r->timed_out ? RR_TIMEDOUT : RR_CANCELED,
+			   r->timed_out ? TERM_CANCELED : TERM_USER_CANCELED, msg, true);
+	}
+}
+
+/* Asks the graph which tasks can start now, until nothing changes. */
+static void advance(struct runs *rs, struct store *st, struct jrun *r)
+{
+	r->advance = false;
+	if (r->finished)
+		return;
+	if (r->cancel)
+		cancel_pending(r);
+	bool changed = true, running = false;
+	while (changed) {
+		changed = false;
+		for (int i = 0; i < r->n && !r->cancel; i++) {
+			struct trun *t = &r->t[i];
+			if (task_done(t) || t->life != RL_PENDING || t->start_now)
+				continue;
+			enum run_result res;
+			const char *why = NULL;
+			enum dag_verdict v = dag_decide(r->nodes, i, &res, &why);
+			if (v == DAG_NOT_RUN) {
+				task_not_run(t, res, why);
+				changed = true;
+			} else if (v == DAG_RUN) {
+				start_task(rs, st, t);
+				changed = task_done(t);
+			}
+		}
+	}
+	bool all_done = true;
+	for (int i = 0; i < r->n; i++) {
+		all_done &= task_done(&r->t[i]);
+		running |= r->t[i].life == RL_RUNNING || r->t[i].start_now;
+	}
+	if (all_done) {
+		finish_run(rs, r);
+		return;
+	}
+	enum run_life life = r->cancel ? RL_TERMINATING : running ? RL_RUNNING : r->life;
+	if (life != r->life) {
+		r->life = life;
+		struct run_state_in s = {life, RR_NONE, TERM_NONE,
+					 r->cancel ? "Cancelling the run." : "", false, NULL};
+		run_doc_set_state(r->doc, &s);
+		r->dirty = true;
+	}
+}
+
+/* --- attempts ending -------------------------------------------------------------------- */
+
+/* The task's error message from error.json of its attempt, if any. */
+static char *attempt_error(struct runs *rs, int64_t id)
+{
+	char path[PATH_MAX];
+	if (runs_attempt_file(rs->data_dir, id, "error.json", path, sizeof(path)) != 0)
+		return NULL;
+	json_t *e = json_load_file(path, 0, NULL);
+	const char *msg = json_string_value(json_object_get(e, "error"));
+	char *out = msg ? strdup(msg) : NULL;
+	json_decref(e);
+	return out;
+}
+
+/* Task values the attempt set (task_values.json), kept with the task run. */
+static void attempt_values(struct runs *rs, struct trun *t)
+{
+	char path[PATH_MAX];
+	if (runs_attempt_file(rs->data_dir, t->run_id, "task_values.json", path, sizeof(path)) != 0)
+		return;
+	json_t *v = json_load_file(path, 0, NULL);
+	if (json_is_object(v))
+		json_object_set_new(run_doc_private(t->doc), "values", v);
+	else
+		json_decref(v);
+}
+
+static bool should_retry(const struct trun *t, enum run_result res, enum run_life life)
+{
+	if (t->run->cancel)
+		return false;
+	json_int_t max = json_integer_value(json_object_get(t->spec, "max_retries"));
+	bool retryable = res == RR_FAILED || life == RL_INTERNAL_ERROR ||
+			 (res == RR_TIMEDOUT && json_is_true(json_object_get(t->spec, "retry_on_timeout")));
+	return retryable && (max < 0 || t->attempt < max);
+}
+
+/* The next attempt: a new task run, WAITING_FOR_RETRY until its time. */
+static int schedule_retry(struct runs *rs, struct store *st, struct trun *t)
+{
+	int rc = put_doc(st, t->run, t->doc, t->run_id, t->run->run_id, false);
+	int64_t id = 0;
+	if (rc == STORE_OK)
+		rc = store_counter_next(st, "run_ids", &id);
+	if (rc != STORE_OK)
+		return rc;
+	int64_t first = get_int(t->doc, "original_attempt_run_id");
+	int64_t started = get_int(t->doc, "start_time");
+	json_decref(t->doc);
+	t->attempt++;
+	t->run_id = id;
+	t->doc = new_task_doc(rs, t->spec, id, t->attempt, first);
+	t->handle[0] = '\0';
+	t->cancel_sent = false;
+	int64_t wait = json_integer_value(json_object_get(t->spec, "min_retry_interval_millis"));
+	t->retry_at = (started ? started : now_ms(rs)) + wait;
+	set_int(run_doc_private(t->doc), "retry_at", t->retry_at);
+	struct dag_node *node = &t->run->nodes[t->idx];
+	node->done = false;
+	node->result = RR_NONE;
+	set_task_state(t, RL_WAITING_FOR_RETRY, RR_NONE, TERM_NONE, "Waiting for retry", false);
+	return STORE_OK;
+}
+
+/* An attempt ended (or could not start): its final state, then a retry or
+ * the graph moving on. */
+static void end_attempt(struct runs *rs, struct store *st, struct trun *t, enum run_life life,
+			enum run_result res, enum run_term term, const char *msg, bool user)
+{
+	task_final(t, life, res, term, msg, user);
+	if (should_retry(t, res, life) && schedule_retry(rs, st, t) != STORE_OK)
+		rs->reload = true;
+}
+
+static void read_exit(struct runs *rs, struct store *st, struct trun *t)
+{
+	struct exec_status es;
+	char dir[PATH_MAX];
+	t->exited = false;
+	if (runs_attempt_dir(rs->data_dir, t->run_id, dir, sizeof(dir)) != 0 ||
+	    rs->ex->ops->poll(rs->ex, dir, t->handle, &es) != 0)
+		es.state = EXEC_LOST;
+	if (es.state == EXEC_RUNNING) { /* woken early, or polling: wait again */
+		if (t->watch.fd < 0 || engine_watch(rs->e, &t->watch) != 0)
+			t->poll_at = now_ms(rs) + POLL_MS;
+		return;
+	}
+	t->poll_at = 0;
+	engine_unwatch(rs->e, &t->watch);
+	rs->ex->ops->release(rs->ex, t->handle, t->watch.fd);
+	t->watch.fd = -1;
+	attempt_values(rs, t);
+	char msg[512];
+	char *err = attempt_error(rs, t->run_id);
+	bool job_timeout = t->run->timed_out;
+	if (es.state == EXEC_LOST) {
+		snprintf(msg, sizeof(msg),
+			 "The task's supervisor ended without recording how the task ended");
+		end_attempt(rs, st, t, RL_INTERNAL_ERROR, RR_FAILED, TERM_INTERNAL_ERROR, msg, false);
+	} else if (es.timed_out || (job_timeout && t->cancel_sent)) {
+		snprintf(msg, sizeof(msg), "Task %s timed out.", t->key);
+		end_attempt(rs, st, t, RL_TERMINATED, RR_TIMEDOUT, TERM_CANCELED, msg, true);
+	} else if (es.canceled || t->cancel_sent) {
+		end_attempt(rs, st, t, RL_TERMINATED, RR_CANCELED, TERM_USER_CANCELED,
+			    "Run cancelled.", true);
+	} else if (es.state == EXEC_EXITED && es.exit_code == 0) {
+		end_attempt(rs, st, t, RL_TERMINATED, RR_SUCCESS, TERM_SUCCESS, "", false);
+	} else {
+		if (err)
+			snprintf(msg, sizeof(msg), "%s", err);
+		else if (es.state == EXEC_EXITED)
+			snprintf(msg, sizeof(msg), "Task %s failed: the process exited with code %d",
+				 t->key, es.exit_code);
+		else
+			snprintf(msg, sizeof(msg), "Task %s failed: the process was killed by %s",
+				 t->key, strsignal(es.term_signal));
+		end_attempt(rs, st, t, RL_TERMINATED, RR_FAILED, TERM_RUN_EXECUTION_ERROR, msg,
+			    false);
+	}
+	free(err);
+}
+
+/* A child run of a run_job_task ended: the waiting task takes its result. */
+static void child_finished(struct runs *rs, struct jrun *child, enum run_result res)
+{
+	struct trun *t = find_task(rs, child->parent_task_run_id);
+	if (!t || task_done(t))
+		return;
+	t->child_run_id = 0;
+	if (res == RR_SUCCESS || res == RR_SUCCESS_WITH_FAILURES) {
+		task_final(t, RL_TERMINATED, RR_SUCCESS, TERM_SUCCESS, "", false);
+		return;
+	}
+	char msg[128];
+	snprintf(msg, sizeof(msg), "The run %lld of job %lld ended %s.",
+		 (long long)child->run_id, (long long)child->job_id, run_result_name(res));
+	t->run->advance = true;
+	enum run_result mine = res == RR_CANCELED || res == RR_TIMEDOUT ? res : RR_FAILED;
+	task_final(t, RL_TERMINATED, mine,
+		   mine == RR_FAILED ? TERM_RUN_EXECUTION_ERROR : TERM_USER_CANCELED, msg, false);
+}
+
+/* --- timers ------------------------------------------------------------------------- */
+
+static void request_cancel(struct jrun *r, bool timeout);
+
+static void run_timers(struct jrun *r, int64_t now)
+{
+	if (r->deadline && now >= r->deadline && !r->finished && !r->cancel)
+		request_cancel(r, true);
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (t->poll_at && now >= t->poll_at) {
+			t->poll_at = 0;
+			t->exited = true;
+		}
+		if (t->life == RL_WAITING_FOR_RETRY && now >= t->retry_at) {
+			set_task_state(t, RL_PENDING, RR_NONE, TERM_NONE, "", false);
+			t->retry_at = 0;
+			r->advance = true;
+		}
+	}
+}
+
+static int64_t next_timer(void *arg)
+{
+	struct runs *rs = arg;
+	int64_t due = INT64_MAX;
+	for (struct jrun *r = rs->active; r; r = r->next) {
+		if (r->deadline && !r->cancel && !r->finished && r->deadline < due)
+			due = r->deadline;
+		for (int i = 0; i < r->n; i++)
+		{
+			if (r->t[i].life == RL_WAITING_FOR_RETRY && r->t[i].retry_at < due)
+				due = r->t[i].retry_at;
+			if (r->t[i].poll_at && r->t[i].poll_at < due)
+				due = r->t[i].poll_at;
+		}
+	}
+	return due;
+}
+
+static void timer_due(void *arg) { queue_tick(arg); }
+
+/* --- cancel ---------------------------------------------------------------------------- */
+
+static void request_cancel(struct jrun *r, bool timeout)
+{
+	if (r->finished || r->cancel)
+		return;
+	r->cancel = true;
+	r->timed_out = timeout;
+	json_t *priv = run_doc_private(r->doc);
+	json_object_set_new(priv, "cancel", json_true());
+	json_object_set_new(priv, "timed_out", json_boolean(timeout));
+	r->dirty = true;
+	r->advance = true;
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (t->life == RL_RUNNING && t->handle[0])
+			t->cancel_now = true;
+		if (t->child_run_id) {
+			struct jrun *child = find_run(r->rs, t->child_run_id);
+			if (child)
+				request_cancel(child, timeout);
+		}
+	}
+}
+
+int runs_cancel(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err)
+{
+	struct jrun *r = find_run(rs, run_id);
+	if (r) {
+		request_cancel(r, false);
+		advance(rs, st, r);
+		return 0;
+	}
+	struct trun *t = find_task(rs, run_id);
+	if (t) {
+		/* One task: it ends CANCELED, its dependants UPSTREAM_CANCELED. */
+		if (t->life == RL_RUNNING && t->handle[0])
+			t->cancel_now = true;
+		else if (!task_done(t) && !t->start_now && !t->child_run_id)
+			task_final(t, RL_TERMINATED, RR_CANCELED, TERM_USER_CANCELED,
+				   "Run cancelled.", true);
+		if (t->child_run_id && find_run(rs, t->child_run_id))
+			request_cancel(find_run(rs, t->child_run_id), false);
+		t->run->advance = true;
+		advance(rs, st, t->run);
+		return 0;
+	}
+	struct store_run row;
+	int rc = store_run_get(st, run_id, &row);
+	if (rc == STORE_OK) {
+		store_run_release(&row);
+		return 0; /* finished already: a no-op */
+	}
+	if (rc == STORE_NOT_FOUND) {
+		model_fail(err, 400, "INVALID_PARAMETER_VALUE", "Run %lld does not exist.",
+				(long long)run_id);
+		return -1;
+	}
+	return store_failed(err, rc);
+}
+
+int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queued_only)
+{
+	for (struct jrun *r = rs->active; r; r = r->next) {
+		if ((job_id && r->job_id != job_id) || r->finished)
+			continue;
+		if (queued_only && r->life != RL_QUEUED)
+			continue;
+		request_cancel(r, false);
+		advance(rs, st, r);
+	}
+	return 0;
+}
+
+/* Removes an attempt folder and what is in it (one level: jobsd writes no
+ * subfolders there; a task's own subfolders stay, named in the log). */
+static void remove_attempt(struct runs *rs, int64_t id)
+{
+	char dir[PATH_MAX];
+	if (runs_attempt_dir(rs->data_dir, id, dir, sizeof(dir)) != 0)
+		return;
+	static const char *const files[] = {"stdout", "stderr", "status", "supervisor",
+					    "context.json", "notebook.py", "notebook.ipynb",
+					    "main.py", "exit_value", "error.json",
+					    "task_values.json", "cells.json", NULL};
+	for (const char *const *f = files; *f; f++) {
+		char path[PATH_MAX];
+		if (runs_attempt_file(rs->data_dir, id, *f, path, sizeof(path)) == 0)
+			unlink(path);
+	}
+	if (rmdir(dir) != 0 && errno != ENOENT)
+		log_warn("runs: %s left behind: %s", dir, strerror(errno));
+}
+
+static int collect_child(void *arg, const struct store_run *row)
+{
+	json_t *ids = arg;
+	json_array_append_new(ids, json_integer(row->run_id));
+	return 0;
+}
+
+int runs_delete(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err)
+{
+	if (find_run(rs, run_id)) {
+		model_fail(err, 400, "INVALID_STATE",
+				"Run %lld is active: cancel it and wait for it to end before "
+				"deleting it.",
+				(long long)run_id);
+		return -1;
+	}
+	struct store_run row;
+	int rc = store_run_get(st, run_id, &row);
+	if (rc == STORE_OK && row.parent_id != 0) {
+		store_run_release(&row);
+		rc = STORE_NOT_FOUND; /* task runs go with their job run */
+	} else if (rc == STORE_OK) {
+		store_run_release(&row);
+	}
+	if (rc == STORE_NOT_FOUND) {
+		model_fail(err, 400, "INVALID_PARAMETER_VALUE", "Run %lld does not exist.",
+				(long long)run_id);
+		return -1;
+	}
+	json_t *ids = json_array();
+	if (rc == STORE_OK)
+		rc = store_run_children(st, run_id, collect_child, ids);
+	if (rc == STORE_OK)
+		rc = store_run_delete(st, run_id);
+	if (rc != STORE_OK) {
+		json_decref(ids);
+		return store_failed(err, rc);
+	}
+	/* The folders go now; were the commit to fail the run would stay
+	 * without logs, never the other way round (logs of a deleted run). */
+	size_t i;
+	json_t *id;
+	json_array_foreach(ids, i, id)
+		remove_attempt(rs, json_integer_value(id));
+	json_decref(ids);
+	return 0;
+}
+
+/* --- the tick: events into transitions ------------------------------------------------ */
+
+static void on_exit_watch(struct engine_watch *w)
+{
+	struct trun *t = (struct trun *)((char *)w - offsetof(struct trun, watch));
+	t->exited = true;
+	/* The fd stays readable: stop watching it until the tick has read it. */
+	engine_unwatch(t->run->rs->e, w);
+	queue_tick(t->run->rs);
+}
+
+static void tick_run(struct runs *rs, struct store *st, struct jrun *r, int64_t now)
+{
+	run_timers(r, now);
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (t->exited)
+			read_exit(rs, st, t);
+		if (t->fail_msg) {
+			end_attempt(rs, st, t, RL_INTERNAL_ERROR, RR_FAILED,
+				    TERM_INVALID_RUN_CONFIGURATION, t->fail_msg, false);
+			free(t->fail_msg);
+			t->fail_msg = NULL;
+		}
+	}
+	if (r->advance)
+		advance(rs, st, r);
+}
+
+static int tick_op(struct engine_op *op, struct store *st)
+{
+	struct runs *rs = (struct runs *)((char *)op - offsetof(struct runs, tick));
+	rs->tick_queued = false;
+	int64_t now = now_ms(rs);
+	for (struct jrun *r = rs->active; r; r = r->next)
+		tick_run(rs, st, r, now);
+	/* A finished child may have moved its parent: once more for those. */
+	for (struct jrun *r = rs->active; r; r = r->next)
+		if (r->advance)
+			advance(rs, st, r);
+	return 0;
+}
+
+static void tick_done(struct engine_op *op, int run_rc, int commit_rc)
+{
+	(void)op;
+	(void)run_rc;
+	(void)commit_rc;
+}
+
+/* --- hooks ------------------------------------------------------------------------------ */
+
+static int pre_commit(void *arg, struct store *st)
+{
+	struct runs *rs = arg;
+	for (struct jrun *r = rs->active; r; r = r->next) {
+		int rc = flush_run(st, r);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return rs->reload ? -1 : 0;
+}
+
+/* Starts one attempt's process; on failure the tick ends the attempt. */
+static void spawn(struct runs *rs, struct trun *t)
+{
+	t->start_now = false;
+	char msg[512] = "";
+	json_t *facts = tasks_facts(t->run);
+	struct dynref_ctx ctx;
+	fill_ctx(&ctx, t, facts);
+	struct launch_params p = {0};
+	struct launch l = {0};
+	json_t *values = json_object();
+	for (int i = 0; i < t->run->n; i++) {
+		json_t *v = json_object_get(json_object_get(t->run->t[i].doc, RUN_DOC_PRIVATE),
+					    "values");
+		if (v && i != t->idx)
+			json_object_set(values, t->run->t[i].key, v);
+	}
+	int rc = launch_params(t->spec, t->run->doc, &ctx, &p, msg, sizeof(msg));
+	if (rc == 0)
+		rc = launch_prepare(&rs->cfg, rs->ws, t->spec, t->run->doc, &ctx, &p, values, &l,
+				    msg, sizeof(msg));
+	if (rc == 0) {
+		int64_t timeout = get_int(t->spec, "timeout_seconds");
+		struct exec_spec spec = {
+			.run_id = t->run_id,
+			.task_key = t->key,
+			.attempt = t->attempt,
+			.attempt_dir = l.dir,
+			.argv = l.argv,
+			.envp = (const char *const *)l.envp,
+			.timeout_ms = timeout > 0 ? timeout * 1000 : 0,
+			.grace_ms = rs->cfg.grace_ms,
+		};
+		int fd = -1;
+		rc = rs->ex->ops->start(rs->ex, &spec, t->handle, sizeof(t->handle), &fd);
+		if (rc < 0)
+			snprintf(msg, sizeof(msg), "The task could not be started: %s",
+				 strerror(-rc));
+		t->watch.fd = fd;
+		if (rc == 0 && (fd < 0 || engine_watch(rs->e, &t->watch) != 0))
+			t->poll_at = now_ms(rs) + POLL_MS; /* cannot watch: poll instead */
+	}
+	launch_free(&l);
+	launch_params_free(&p);
+	json_decref(values);
+	json_decref(facts);
+	if (rc != 0) {
+		t->fail_msg = strdup(msg);
+		return;
+	}
+	int64_t now = now_ms(rs);
+	set_int(t->doc, "start_time", now);
+	json_object_set_new(t->doc, "cluster_instance",
+			    json_pack("{s:s}", "cluster_id", "jobsd-local"));
+	json_object_set_new(run_doc_private(t->doc), "handle", json_string(t->handle));
+	set_task_state(t, RL_RUNNING, RR_NONE, TERM_NONE, "", false);
+	t->run->advance = true; /* the job run becomes RUNNING */
+}
+
+static void load_active(struct runs *rs);
+
+static void post_commit(void *arg, int commit_rc)
+{
+	struct runs *rs = arg;
+	if (commit_rc != STORE_OK || rs->reload) {
+		rs->reload = false;
+		log_warn("runs: a transaction failed (%s); reloading runs from the store",
+			 store_rc_name(commit_rc));
+		load_active(rs);
+		queue_tick(rs);
+		return;
+	}
+	bool more = false;
+	for (struct jrun **pp = &rs->active; *pp;) {
+		struct jrun *r = *pp;
+		for (int i = 0; i < r->n; i++) {
+			struct trun *t = &r->t[i];
+			if (t->start_now)
+				spawn(rs, t);
+			if (t->cancel_now && !t->cancel_sent && t->handle[0]) {
+				rs->ex->ops->cancel(rs->ex, t->handle);
+				t->cancel_sent = true;
+			}
+			t->cancel_now = false;
+			more |= t->dirty || t->fail_msg || t->exited;
+		}
+		more |= r->dirty || r->advance;
+		if (r->finished && !r->dirty) {
+			*pp = r->next;
+			jrun_free(r);
+			continue;
+		}
+		pp = &r->next;
+	}
+	if (more)
+		queue_tick(rs);
+}
+
+/* --- loading ---------------------------------------------------------------------------------- */
+
+/* Re-attaches one task attempt after a restart or a reload. A task still
+ * PENDING may have been started by a jobsd that died before storing its
+ * handle: the attempt folder tells (executor find). */
+static void reattach(struct runs *rs, struct trun *t)
+{
+	char dir[PATH_MAX];
+	if (runs_attempt_dir(rs->data_dir, t->run_id, dir, sizeof(dir)) != 0)
+		return;
+	json_t *priv = json_object_get(t->doc, RUN_DOC_PRIVATE);
+	const char *h = json_string_value(json_object_get(priv, "handle"));
+	if (h) {
+		snprintf(t->handle, sizeof(t->handle), "%s", h);
+	} else if (t->life != RL_PENDING ||
+		   rs->ex->ops->find(rs->ex, dir, t->handle, sizeof(t->handle)) != 0) {
+		t->handle[0] = '\0';
+		return;
+	} else {
+		/* Started, never recorded: it is RUNNING, from its own start. */
+		json_object_set_new(priv, "handle", json_string(t->handle));
+		set_int(t->doc, "start_time", clock_now_ms(rs->clock));
+		set_task_state(t, RL_RUNNING, RR_NONE, TERM_NONE, "", false);
+	}
+	struct exec_status es;
+	int fd = -1;
+	if (rs->ex->ops->reattach(rs->ex, dir, t->handle, &es, &fd) != 0 || es.state != EXEC_RUNNING) {
+		t->exited = true;
+		return;
+	}
+	t->watch.fd = fd;
+	if (fd < 0 || engine_watch(rs->e, &t->watch) != 0)
+		t->poll_at = clock_now_ms(rs->clock) + POLL_MS;
+}
+
+static int load_task(void *arg, const struct store_run *row)
+{
+	struct jrun *r = arg;
+	json_t *doc = json_loads(row->doc, 0, NULL);
+	const char *key = json_string_value(json_object_get(doc, "task_key"));
+	int i = key ? task_index(json_object_get(r->settings, "tasks"), key) : -1;
+	if (i < 0) {
+		json_decref(doc);
+		return 0;
+	}
+	struct trun *t = &r->t[i];
+	/* Rows come in run id order: the last one is the current attempt. */
+	json_decref(t->doc);
+	t->doc = doc;
+	t->run_id = row->run_id;
+	t->attempt = (int)get_int(doc, "attempt_number");
+	json_t *state = json_object_get(doc, "state");
+	t->life = run_life_parse(json_string_value(json_object_get(state, "life_cycle_state")));
+	const char *res = json_string_value(json_object_get(state, "result_state"));
+	t->result = res ? run_result_parse(res) : RR_NONE;
+	json_t *priv = json_object_get(doc, RUN_DOC_PRIVATE);
+	t->retry_at = get_int(priv, "retry_at");
+	t->child_run_id = get_int(priv, "child_run_id");
+	struct dag_node *node = &r->nodes[i];
+	node->done = run_life_terminal(t->life);
+	node->result = t->result;
+	const char *o = json_string_value(
+		json_object_get(json_object_get(doc, "condition_task"), "outcome"));
+	node->outcome = !o ? -1 : strcmp(o, "true") == 0 ? 1 : 0;
+	return 0;
+}
+
+static int load_run(void *arg, const struct store_run *row)
+{
+	struct runs *rs = arg;
+	json_t *doc = json_loads(row->doc, 0, NULL);
+	struct jrun *r = doc ? jrun_new(rs, doc) : NULL;
+	if (!r) {
+		log_error("runs: run %lld cannot be loaded", (long long)row->run_id);
+		return 0;
+	}
+	if (store_run_children(rs->st, r->run_id, load_task, r) != STORE_OK) {
+		jrun_free(r);
+		return 0;
+	}
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (!t->doc) { /* never written: cannot happen, but never crash on it */
+			jrun_free(r);
+			return 0;
+		}
+		if ((t->life == RL_RUNNING || t->life == RL_PENDING) && !t->child_run_id)
+			reattach(rs, t);
+	}
+	r->advance = true;
+	r->next = rs->active;
+	rs->active = r;
+	return 0;
+}
+
+static void load_active(struct runs *rs)
+{
+	while (rs->active) {
+		struct jrun *r = rs->active;
+		rs->active = r->next;
+		jrun_free(r);
+	}
+	if (store_run_list_active(rs->st, load_run, rs) != STORE_OK)
+		log_error("runs: the active runs cannot be read from the store");
+}
+
+/* --- open / close ------------------------------------------------------------------------------ */
+
+struct open_op {
+	struct engine_op op;
+	struct runs *rs;
+};
+
+static int open_run(struct engine_op *op, struct store *st)
+{
+	(void)st;
+	struct runs *rs = ((struct open_op *)op)->rs;
+	load_active(rs);
+	struct engine_hooks h = {
+		.arg = rs,
+		.clock = rs->clock,
+		.pre_commit = pre_commit,
+		.post_commit = post_commit,
+		.next_timer = next_timer,
+		.timer = timer_due,
+	};
+	engine_set_hooks(rs->e, &h);
+	queue_tick(rs);
+	return 0;
+}
+
+static void open_done(struct engine_op *op, int run_rc, int commit_rc)
+{
+	(void)op;
+	(void)run_rc;
+	(void)commit_rc;
+}
+
+int runs_open(struct runs **out, struct engine *e, struct store *st, struct executor *ex,
+	      struct workspace *ws, const struct runs_config *cfg)
+{
+	struct runs *rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return -1;
+	rs->e = e;
+	rs->st = st;
+	rs->clock = cfg->clock ? cfg->clock : &clock_system;
+	rs->ex = ex;
+	rs->ws = ws;
+	snprintf(rs->data_dir, sizeof(rs->data_dir), "%s", cfg->data_dir);
+	snprintf(rs->python, sizeof(rs->python), "%s", cfg->python);
+	snprintf(rs->runtime_dir, sizeof(rs->runtime_dir), "%s", cfg->runtime_dir);
+	snprintf(rs->base_url, sizeof(rs->base_url), "%s", cfg->base_url ? cfg->base_url : "");
+	rs->cfg = *cfg;
+	rs->cfg.data_dir = rs->data_dir;
+	rs->cfg.python = rs->python;
+	rs->cfg.runtime_dir = rs->runtime_dir;
+	rs->cfg.base_url = rs->base_url;
+	rs->tick = (struct engine_op){.run = tick_op, .done = tick_done};
+	char runs_dir[PATH_MAX + 8];
+	snprintf(runs_dir, sizeof(runs_dir), "%s/runs", rs->data_dir);
+	int rc = fsio_mkdir_p(runs_dir, 0700);
+	if (rc < 0) {
+		log_error("runs: cannot create %s: %s", runs_dir, strerror(-rc));
+		free(rs);
+		return -1;
+	}
+	/* Loading happens on the engine thread, which owns the runs from then on. */
+	struct open_op op = {.op = {.run = open_run, .done = open_done}, .rs = rs};
+	engine_run_sync(e, &op.op);
+	*out = rs;
+	return 0;
+}
+
+void runs_close(struct runs *rs)
+{
+	if (!rs)
+		return;
+	while (rs->active) {
+		struct jrun *r = rs->active;
+		rs->active = r->next;
+		for (int i = 0; i < r->n; i++)
+			r->t[i].watch.fd = -1; /* the engine is gone: nothing to unwatch */
+		jrun_free(r);
+	}
+	free(rs);
+}

@@ -1,0 +1,88 @@
+/* runs.h - the run engine: job runs and their task runs, from creation to a
+ * terminal state (ARCHITECTURE.md: engine; reference §2.4, §3).
+ *
+ * Every active job run lives in memory on the engine thread, as a graph of
+ * task runs driven by engine/dag.c, and in the store as one row per job run
+ * and per task attempt (model/run_doc.h). Transitions are made in memory
+ * inside an engine transaction and written just before its commit (the
+ * engine's pre_commit hook); processes are started and signalled only after
+ * the commit (post_commit), so nothing is observable, and nothing runs,
+ * before the state that explains it is durable. A failed commit throws the
+ * memory away and reloads the active runs from the store, the same path as
+ * a start-up.
+ *
+ * Threads: runs_create, runs_cancel, runs_delete are called on the engine
+ * thread, inside a write (api call_write). runs_open and runs_close from the
+ * main thread around the engine's life. Nothing else touches a struct runs.
+ */
+#ifndef JOBSD_ENGINE_RUNS_H
+#define JOBSD_ENGINE_RUNS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/error.h"
+#include "model/run.h"
+
+struct engine;
+struct executor;
+struct store;
+struct workspace;
+struct runs;
+
+struct clock;
+
+struct runs_config {
+	const struct clock *clock; /* wall time of runs and timers (virtual in tests) */
+	const char *data_dir;	 /* attempt folders live in DIR/runs/<task run id> */
+	const char *python;	 /* interpreter of notebook and Python tasks */
+	const char *runtime_dir; /* holds jobsd_task.py */
+	const char *base_url;	 /* run_page_url prefix, e.g. http://127.0.0.1:8080 */
+	int grace_ms;		 /* SIGTERM to SIGKILL when a task is stopped */
+	bool allow_local_files;	 /* python_file may name an absolute local path */
+};
+
+/* Loads the active runs (re-attaching to their tasks) and installs the
+ * engine hooks. The engine must be running; the config is copied. */
+int runs_open(struct runs **out, struct engine *e, struct store *st, struct executor *ex,
+	      struct workspace *ws, const struct runs_config *cfg);
+/* After engine_stop: frees memory. Running tasks keep running. */
+void runs_close(struct runs *rs);
+
+/* A new job run: jobs/run-now, runs/submit, a run_job_task's child. */
+struct run_request {
+	int64_t job_id;		   /* 0 for runs/submit: a job id is reserved */
+	const json_t *settings;	   /* normalized settings (model/job.h), copied */
+	const char *creator;	   /* user name */
+	const char *run_name;	   /* NULL: the settings' name */
+	enum run_type type;
+	enum run_trigger trigger;
+	const json_t *job_params;  /* run-now job_parameters (object) or NULL */
+	const json_t *overrides;   /* run-now legacy parameters (object) or NULL */
+	const char *idem_token;	   /* NULL: none */
+	int64_t parent_task_run_id; /* RUN_JOB_TASK: the task run waiting for it */
+};
+
+/* Creates a run (engine thread, inside a transaction). With a token already
+ * used, answers that run instead and creates nothing. 0, or -1 with err. */
+int runs_create(struct runs *rs, struct store *st, const struct run_request *rq, int64_t *run_id,
+		int64_t *number_in_job, struct model_error *err);
+
+/* runs/cancel of a job run or a task run: asynchronous; a finished run is a
+ * no-op. 0, or -1 with err (unknown run). */
+int runs_cancel(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err);
+/* runs/cancel-all: every active run of job_id (or, with job_id 0 and
+ * queued_only, every queued run). */
+int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queued_only);
+/* runs/delete: a finished job run and its attempt folders. */
+int runs_delete(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err);
+
+/* The folder of a task attempt. 0, or -1 if it does not fit. */
+int runs_attempt_dir(const char *data_dir, int64_t task_run_id, char *buf, size_t n);
+/* A file of that folder ("stdout", "error.json"...). 0, or -1 if it does not fit. */
+int runs_attempt_file(const char *data_dir, int64_t task_run_id, const char *name, char *buf,
+		      size_t n);
+
+#endif
