@@ -690,10 +690,13 @@ static void add_error(json_t *out, const char *dir, const json_t *doc)
 	json_decref(e);
 }
 
-static json_t *task_output(struct call *c, const json_t *tdoc, const json_t *jdoc)
+/* metadata: the run asked for (a single-task job run when its id was
+ * given, as seeds/002 shows), else the task run. Stolen. */
+static json_t *task_output(struct call *c, const json_t *tdoc, const json_t *jdoc, json_t *metadata)
 {
 	json_t *out = json_object();
-	json_object_set_new(out, "metadata", run_doc_emit_task(tdoc, jdoc, c->version));
+	json_object_set_new(out, "metadata",
+			    metadata ? metadata : run_doc_emit_task(tdoc, jdoc, c->version));
 	char dir[PATH_MAX];
 	int64_t id = json_integer_value(json_object_get(tdoc, "run_id"));
 	if (runs_attempt_dir(c->api->config->data_dir, id, dir, sizeof(dir)) != 0)
@@ -731,9 +734,10 @@ static void runs_get_output(struct call *c)
 		rc = load(c->api->store, l.parent, &j);
 	json_t *out = NULL;
 	if (rc == STORE_OK && l.parent)
-		out = task_output(c, l.doc, j.doc);
+		out = task_output(c, l.doc, j.doc, NULL);
 	else if (rc == STORE_OK && single_task(l.doc) && json_array_size(l.tasks) == 1)
-		out = task_output(c, json_array_get(l.tasks, 0), l.doc);
+		out = task_output(c, json_array_get(l.tasks, 0), l.doc,
+				  run_doc_emit(l.doc, l.tasks, c->version, true, -1, NULL));
 	bool multi = rc == STORE_OK && !out;
 	loaded_free(&l);
 	loaded_free(&j);
