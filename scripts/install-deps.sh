@@ -10,9 +10,10 @@
 set -eu
 
 BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-  libssl-dev libcurl4-openssl-dev tzdata ca-certificates"
+  libssl-dev libcurl4-openssl-dev tzdata ca-certificates python3"
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests openssl sqlite3 clang
-  libclang-rt-14-dev llvm-14 strace procps git"
+  libclang-rt-14-dev llvm-14 strace procps git python3-nbclient python3-nbformat
+  python3-ipykernel"
 BENCH_PKGS="wrk nginx-light"
 
 pkgs=$BUILD_PKGS

@@ -38,6 +38,7 @@ class Context:
         self.job_run_id = raw.get("job_run_id")
         self.task_run_id = raw.get("task_run_id")
         self.task_key = raw.get("task_key")
+        self.sys_path = list(raw.get("sys_path") or [])
         if self.format is None:
             self.format = "JUPYTER" if self.path.lower().endswith(".ipynb") else "SOURCE"
 
@@ -91,6 +92,12 @@ def validate(raw):
         _check(isinstance(tv, dict), "\"task_values\" must be an object")
         for k, v in tv.items():
             _check(isinstance(v, dict), "task_values[%r] must be an object" % k)
+    extra = raw.get("sys_path")
+    if extra is not None:
+        _check(isinstance(extra, list), "\"sys_path\" must be an array")
+        for i, d in enumerate(extra):
+            _check(isinstance(d, str) and os.path.isabs(d),
+                   "sys_path[%d] must be an absolute path" % i)
     for key in ("job_id", "job_run_id", "task_run_id"):
         v = raw.get(key)
         _check(v is None or _is_int(v), "\"%s\" must be an integer" % key)

@@ -46,8 +46,8 @@ def _trim(stack):
         a += 1
     while b > a and _runtime_file(frames[b - 1].filename):
         b -= 1
-    if a == b:  # nothing but runtime frames: a runtime bug, show everything
-        return stack
+    # Nothing but runtime frames: the runtime raised on the user's behalf (a
+    # SyntaxError from compiling a cell): no frames, as Python shows it.
     return traceback.StackSummary.from_list(frames[a:b])
 
 

@@ -19,7 +19,8 @@ How a run goes:
 - the first error stops the run; dbutils.notebook.exit and sys.exit(0) end it
   successfully (the cells after are skipped).
 The kernel runs in the attempt folder (the runtime's cwd); its connection
-files and IPython's profile go to a temporary folder removed at the end.
+files and IPython's profile go to a folder .jobsd-jupyter-* in the attempt
+folder, removed at the end.
 """
 import os
 import re
@@ -49,11 +50,15 @@ STARTUP_TIMEOUT = 120  # seconds for the kernel to answer; cells have no timeout
 
 
 def missing_modules():
-    """[(module, package, reason)] of what cannot be imported."""
+    """[(module, package, reason)] of what cannot be found. Found, not
+    imported: ipykernel runs in the kernel, not here (and importing it here
+    would start its debugger's warnings)."""
+    import importlib.util
     out = []
     for mod, pkg in REQUIRED:
         try:
-            __import__(mod)
+            if importlib.util.find_spec(mod) is None:
+                out.append((mod, pkg, "not found"))
         except ImportError as e:
             out.append((mod, pkg, str(e)))
         except Exception as e:  # installed but broken
@@ -136,8 +141,8 @@ def _error_from_reply(content):
         trace = trace.replace("NameError: " + evalue, "NameError: " + better)
         evalue = better
     error = "%s: %s" % (ename, evalue) if evalue else ename
-    if not trace.strip():
-        trace = error
+    if not trace.strip() or ename == "SystemExit":
+        trace = error  # IPython's SystemExit text only says to use %tb
     return error, trace.rstrip("\n") + "\n"
 
 
@@ -166,8 +171,10 @@ class _Run:
         """SIGTERM hook: kill the kernel's process group; the cell then ends
         with a dead kernel and the run records what it has."""
         self.terminated = True
+        km = getattr(self.client, "km", None)
+        proc = getattr(getattr(km, "provisioner", None), "process", None) or \
+            getattr(km, "kernel", None)
         try:
-            proc = self.client.km.provisioner.process
             os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
         except Exception:
             pass
@@ -187,6 +194,9 @@ def _setup_code(ctx):
 
 def run(ctx, session):
     outs = session.outputs
+    # ipykernel's debugger (imported by the kernel, and here by the kernel spec
+    # lookup) otherwise warns on stderr about frozen modules.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     miss = missing_modules()
     if miss:
         return _fail(outs, _missing_message(miss))
@@ -210,11 +220,11 @@ def run(ctx, session):
         return _fail(outs, "notebook %s is not a Jupyter notebook jobsd can read: %s: %s"
                      % (ctx.workspace_path, type(e).__name__, e))
 
-    tmp = tempfile.mkdtemp(prefix="jobsd-jupyter-")
+    # In the attempt folder, not /tmp: a run killed with SIGKILL leaves it with
+    # the attempt's other files rather than in /tmp for good.
+    tmp = tempfile.mkdtemp(prefix=".jobsd-jupyter-", dir=ctx.output_dir)
     for var, value in (("JUPYTER_RUNTIME_DIR", os.path.join(tmp, "runtime")),
-                       ("IPYTHONDIR", os.path.join(tmp, "ipython")),
-                       # ipykernel's debugger otherwise warns about frozen modules
-                       ("PYDEVD_DISABLE_FILE_VALIDATION", "1")):
+                       ("IPYTHONDIR", os.path.join(tmp, "ipython"))):
         if not os.environ.get(var):
             os.environ[var] = value
     cap = capture.CellCapture()
@@ -253,6 +263,7 @@ def _run_notebook(ctx, session, nb, cap):
             if content.get("status") != "ok":
                 err, trace = _error_from_reply(content)
                 msg = "jobsd runtime: could not set up the Jupyter kernel: %s" % err
+                outs.write_cells(records)
                 outs.write_error(msg, msg + "\n" + trace)
                 sys.stderr.write(msg + "\n" + trace)
                 return 1

@@ -16,6 +16,7 @@ process-group kill.
 import os
 import signal
 import sys
+import warnings
 
 from . import context, dbutils, outputs
 
@@ -44,9 +45,9 @@ def setup(context_path):
     session = dbutils.Session(ctx, outputs.Outputs(ctx.output_dir))
     db = dbutils.install(session)
     sys.dont_write_bytecode = True  # no __pycache__ in the workspace (see main.py)
-    folder = os.path.dirname(ctx.path)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    for i, folder in enumerate([os.path.dirname(ctx.path)] + ctx.sys_path):
+        if folder not in sys.path:
+            sys.path.insert(i, folder)
     sys.argv = [ctx.path]
     _die_with_parent()
     try:
@@ -56,6 +57,8 @@ def setup(context_path):
     ip.user_ns["dbutils"] = db
     ip.user_ns["displayHTML"] = dbutils.displayHTML
     ip.set_custom_exc((dbutils.NotebookExit,), _exit_handler)
+    # IPython warns on sys.exit() that a shell is left with exit/quit: not here.
+    warnings.filterwarnings("ignore", message="To exit: use", category=UserWarning)
     try:
         ip.run_line_magic("colors", "nocolor")
     except Exception:

@@ -42,13 +42,15 @@ def _bad_context(path, err):
 
 
 def _prepare_process(ctx):
-    """sys.argv and sys.path as `python3 FILE ARGS` has them. No bytecode is
+    """sys.argv and sys.path as `python3 FILE ARGS` has them (then the
+    context's extra sys_path folders, e.g. the notebook's workspace folder,
+    whose Python files a notebook may import). No bytecode is
     written, for the runtime nor for the user's modules: a __pycache__ folder
     in the workspace would show up in workspace listings."""
     sys.argv = [ctx.path] + (ctx.argv if ctx.kind == "python_file" else [])
-    folder = os.path.dirname(ctx.path)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
+    for i, folder in enumerate([os.path.dirname(ctx.path)] + ctx.sys_path):
+        if folder not in sys.path:
+            sys.path.insert(i, folder)
     sys.dont_write_bytecode = True
 
 

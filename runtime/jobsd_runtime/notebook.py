@@ -36,7 +36,7 @@ import subprocess
 import sys
 import types
 
-from . import capture, errors
+from . import errors
 from .dbutils import NotebookExit, display, displayHTML
 
 HEADER = "# Databricks notebook source"
@@ -257,12 +257,13 @@ class Namespace:
     def run(self, code, filename):
         # Source lines for tracebacks (mtime None: linecache never drops them).
         linecache.cache[filename] = (len(code), None, code.splitlines(True) or ["\n"], filename)
-        tree = ast.parse(code, filename, "exec")
+        flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        # compile(), not ast.parse(): a SyntaxError then has no stdlib frame.
+        tree = compile(code, filename, "exec", flags | ast.PyCF_ONLY_AST)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr) and \
                 not code.rstrip().endswith(";"):
             last = tree.body.pop()
-        flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
         self._eval(compile(tree, filename, "exec", flags=flags))
         if last is not None:
             value = self._eval(compile(ast.Expression(last.value), filename, "eval", flags=flags))

@@ -11,6 +11,7 @@
 #include "model/job.h"
 #include "util/fsio.h"
 #include "workspace/workspace.h"
+#include "workspace/wspath.h"
 
 extern char **environ;
 
@@ -273,10 +274,27 @@ static char **task_env(void)
 	return env;
 }
 
+/* The workspace folder of the code, on disk, so that the task can import
+ * the modules beside it as it could on Databricks. NULL when the code is
+ * not from the workspace. */
+static json_t *code_folder(const struct runs_config *cfg, const char *ws_path)
+{
+	char canon[WSPATH_MAX + 1], parent[WSPATH_MAX + 1], dir[PATH_MAX];
+	if (!ws_path || ws_path[0] != '/' ||
+	    wspath_normalize(ws_path, strlen(ws_path), canon, sizeof(canon), NULL) != 0 ||
+	    wspath_parent(canon, parent, sizeof(parent)) != 0)
+		return NULL;
+	int w = snprintf(dir, sizeof(dir), "%s/workspace/%s", cfg->data_dir, wspath_rel(parent));
+	if (w < 0 || (size_t)w >= sizeof(dir))
+		return NULL;
+	return json_pack("[s]", dir);
+}
+
 static int write_context(const struct launch *l, const json_t *task, const json_t *job_doc,
 			 const struct dynref_ctx *ctx, const struct launch_params *p,
 			 json_t *upstream_values, const char *kind, const char *code,
-			 const char *ws_path, const char *format, char *msg, size_t n)
+			 const char *ws_path, const char *format, const json_t *sys_path, char *msg,
+			 size_t n)
 {
 	json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:o, s:s, s:O, s:I, s:I, s:s}", "kind",
 			      kind, "path", code, "workspace_path", ws_path, "language", "PYTHON",
@@ -293,6 +311,8 @@ static int write_context(const struct launch *l, const json_t *task, const json_
 	}
 	if (format)
 		json_object_set_new(c, "format", json_string(format));
+	if (sys_path)
+		json_object_set(c, "sys_path", (json_t *)sys_path);
 	char *text = json_dumps(c, JSON_COMPACT);
 	json_decref(c);
 	if (!text) {
@@ -346,8 +366,14 @@ int launch_prepare(const struct runs_config *cfg, struct workspace *ws, const js
 	}
 	if (join(out->context, sizeof(out->context), out->dir, "context.json") != 0)
 		return -1;
-	if (write_context(out, task, job_doc, ctx, params, upstream_values, kind, code, ws_path,
-			  format, msg, n))
+	/* A local file (allow_local_files) has its own folder beside it. */
+	json_t *sys_path = strncmp(code, out->dir, strlen(out->dir)) == 0 ?
+				   code_folder(cfg, ws_path) :
+				   NULL;
+	rc = write_context(out, task, job_doc, ctx, params, upstream_values, kind, code, ws_path,
+			   format, sys_path, msg, n);
+	json_decref(sys_path);
+	if (rc)
 		return -1;
 	if (join(out->entry, sizeof(out->entry), cfg->runtime_dir, "jobsd_task.py") != 0)
 		return -1;

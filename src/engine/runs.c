@@ -754,7 +754,10 @@ static void cancel_pending(struct jrun *r)
 					 "The run was cancelled before this task started.";
 	for (int i = 0; i < r->n; i++) {
 		struct trun *t = &r->t[i];
-		if (task_done(t) || t->life == RL_RUNNING || t->start_now)
+		/* A start decided in this transaction has not happened yet (that
+		 * is post_commit's work): it never will. */
+		t->start_now = false;
+		if (task_done(t) || t->life == RL_RUNNING)
 			continue;
 		task_final(t, RL_TERMINATED, r->timed_out ? RR_TIMEDOUT : RR_CANCELED,
 			   r->timed_out ? TERM_CANCELED : TERM_USER_CANCELED, msg, true);
@@ -1028,9 +1031,10 @@ int runs_cancel(struct runs *rs, struct store *st, int64_t run_id, struct model_
 	struct trun *t = find_task(rs, run_id);
 	if (t) {
 		/* One task: it ends CANCELED, its dependants UPSTREAM_CANCELED. */
+		t->start_now = false;
 		if (t->life == RL_RUNNING && t->handle[0])
 			t->cancel_now = true;
-		else if (!task_done(t) && !t->start_now && !t->child_run_id)
+		else if (!task_done(t) && !t->child_run_id)
 			task_final(t, RL_TERMINATED, RR_CANCELED, TERM_USER_CANCELED,
 				   "Run cancelled.", true);
 		if (t->child_run_id && find_run(rs, t->child_run_id))
@@ -1066,24 +1070,16 @@ int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queu
 	return 0;
 }
 
-/* Removes an attempt folder and what is in it (one level: jobsd writes no
- * subfolders there; a task's own subfolders stay, named in the log). */
+/* Removes an attempt folder and everything in it: the task ran there and
+ * may have written anything (its cwd is the folder). */
 static void remove_attempt(struct runs *rs, int64_t id)
 {
 	char dir[PATH_MAX];
 	if (runs_attempt_dir(rs->data_dir, id, dir, sizeof(dir)) != 0)
 		return;
-	static const char *const files[] = {"stdout", "stderr", "status", "supervisor",
-					    "context.json", "notebook.py", "notebook.ipynb",
-					    "main.py", "exit_value", "error.json",
-					    "task_values.json", "cells.json", NULL};
-	for (const char *const *f = files; *f; f++) {
-		char path[PATH_MAX];
-		if (runs_attempt_file(rs->data_dir, id, *f, path, sizeof(path)) == 0)
-			unlink(path);
-	}
-	if (rmdir(dir) != 0 && errno != ENOENT)
-		log_warn("runs: %s left behind: %s", dir, strerror(errno));
+	int rc = fsio_remove_tree(dir);
+	if (rc < 0)
+		log_warn("runs: %s left behind: %s", dir, strerror(-rc));
 }
 
 static int collect_child(void *arg, const struct store_run *row)

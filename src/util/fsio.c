@@ -2,6 +2,7 @@
 #include "util/fsio.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -163,4 +164,20 @@ int fsio_mkdir_p(const char *path, mode_t mode)
 		*p = '/';
 	}
 	return mkdir_one(buf, mode);
+}
+
+static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	int rc = type == FTW_DP ? rmdir(path) : unlink(path);
+	return rc < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int fsio_remove_tree(const char *path)
+{
+	int rc = nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (rc < 0 && errno == ENOENT)
+		return 0;
+	return rc < 0 ? -errno : rc;
 }

@@ -24,6 +24,11 @@ int fsio_mkdir_p(const char *path, mode_t mode);
 
 int fsio_fsync_dir(const char *dir);
 
+/* rm -r: removes path and everything under it, never following symlinks nor
+ * crossing into other file systems. 0, or the first error (the rest is
+ * still removed where possible); a missing path is fine. */
+int fsio_remove_tree(const char *path);
+
 /* Writes all of buf to fd, retrying short writes and EINTR. */
 int fsio_write_full(int fd, const void *buf, size_t len);
 

@@ -282,6 +282,25 @@ static void test_fsync_dir_and_write_full(void **state)
 	assert_int_equal(fsio_write_full(-1, "x", 1), -EBADF);
 }
 
+/* rm -r removes everything below, but never what a symlink points to. */
+static void test_remove_tree(void **state)
+{
+	char top[PATH_MAX], deep[PATH_MAX], file[PATH_MAX], outside[PATH_MAX], link[PATH_MAX];
+	in_dir(state, "t", top, sizeof(top));
+	in_dir(state, "t/a/b", deep, sizeof(deep));
+	in_dir(state, "t/a/b/f", file, sizeof(file));
+	in_dir(state, "keep", outside, sizeof(outside));
+	in_dir(state, "t/a/link", link, sizeof(link));
+	assert_int_equal(fsio_mkdir_p(deep, 0755), 0);
+	assert_int_equal(fsio_write_atomic(file, "x", 1, 0600), 0);
+	assert_int_equal(fsio_mkdir_p(outside, 0755), 0);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_equal(fsio_remove_tree(top), 0);
+	assert_false(is_dir(top));
+	assert_true(is_dir(outside));
+	assert_int_equal(fsio_remove_tree(top), 0); /* already gone: fine */
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tmp_setup, tmp_teardown)
 
 int main(void)
@@ -297,6 +316,7 @@ int main(void)
 		T(test_mkdir_p_through_a_file_fails),
 		T(test_mkdir_p_on_an_existing_file_fails),
 		T(test_fsync_dir_and_write_full),
+		T(test_remove_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
