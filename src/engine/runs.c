@@ -50,6 +50,7 @@ struct trun {
 	int64_t poll_at;	   /* no watch fd: read the status then */
 	int64_t child_run_id;	   /* run_job_task: the run it waits for */
 	char *fail_msg;		   /* a start that failed after the commit */
+	enum run_term fail_term;   /* and whose fault: INTERNAL_ERROR or the task's */
 	bool start_now;		   /* decided to run: start after the commit */
 	bool exited;		   /* the watch fired: read the status */
 	bool cancel_now;	   /* signal after the commit */
@@ -636,7 +637,6 @@ static void run_condition(struct trun *t)
 				 &outcome, &why) != 0) {
 		task_final(t, RL_TERMINATED, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION, why, false);
 	} else {
-		json_object_set_new(ct, "outcome", json_string(outcome ? "true" : "false"));
 		json_object_set_new(json_object_get(t->doc, "condition_task"), "outcome",
 				    json_string(outcome ? "true" : "false"));
 		t->run->nodes[t->idx].outcome = outcome ? 1 : 0;
@@ -1149,8 +1149,8 @@ static void tick_run(struct runs *rs, struct store *st, struct jrun *r, int64_t 
 		if (t->exited)
 			read_exit(rs, st, t);
 		if (t->fail_msg) {
-			end_attempt(rs, st, t, RL_INTERNAL_ERROR, RR_FAILED,
-				    TERM_INVALID_RUN_CONFIGURATION, t->fail_msg, false);
+			end_attempt(rs, st, t, RL_INTERNAL_ERROR, RR_FAILED, t->fail_term, t->fail_msg,
+				    false);
 			free(t->fail_msg);
 			t->fail_msg = NULL;
 		}
@@ -1198,6 +1198,7 @@ static void spawn(struct runs *rs, struct trun *t)
 {
 	t->start_now = false;
 	char msg[512] = "";
+	enum run_term term = TERM_INVALID_RUN_CONFIGURATION;
 	json_t *facts = tasks_facts(t->run);
 	struct dynref_ctx ctx;
 	fill_ctx(&ctx, t, facts);
@@ -1228,9 +1229,11 @@ static void spawn(struct runs *rs, struct trun *t)
 		};
 		int fd = -1;
 		rc = rs->ex->ops->start(rs->ex, &spec, t->handle, sizeof(t->handle), &fd);
-		if (rc < 0)
+		if (rc < 0) {
 			snprintf(msg, sizeof(msg), "The task could not be started: %s",
 				 strerror(-rc));
+			term = TERM_INTERNAL_ERROR; /* jobsd's failure, not the task's */
+		}
 		t->watch.fd = fd;
 		if (rc == 0 && (fd < 0 || engine_watch(rs->e, &t->watch) != 0))
 			t->poll_at = now_ms(rs) + POLL_MS; /* cannot watch: poll instead */
@@ -1241,6 +1244,7 @@ static void spawn(struct runs *rs, struct trun *t)
 	json_decref(facts);
 	if (rc != 0) {
 		t->fail_msg = strdup(msg);
+		t->fail_term = term;
 		return;
 	}
 	int64_t now = now_ms(rs);
@@ -1301,7 +1305,7 @@ static void reattach(struct runs *rs, struct trun *t)
 	char dir[PATH_MAX];
 	if (runs_attempt_dir(rs->data_dir, t->run_id, dir, sizeof(dir)) != 0)
 		return;
-	json_t *priv = json_object_get(t->doc, RUN_DOC_PRIVATE);
+	json_t *priv = run_doc_private(t->doc);
 	const char *h = json_string_value(json_object_get(priv, "handle"));
 	if (h) {
 		snprintf(t->handle, sizeof(t->handle), "%s", h);
