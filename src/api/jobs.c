@@ -466,10 +466,13 @@ static int update_write(struct call *c, struct store *st)
 	if (rc)
 		return set_error(c, err.status, err.code, "%s", err.message);
 	row_from_settings(&w->job, merged, w->job.creator);
+	json_int_t timeout = json_integer_value(json_object_get(merged, "timeout_seconds"));
 	json_decref(merged);
 	rc = store_job_update(st, &w->job);
 	if (rc != STORE_OK)
 		return set_store_error(c, rc);
+	/* Of all settings, only the timeout reaches runs already going. */
+	runs_job_timeout(c->api->runs, w->job_id, timeout);
 	set_reply(c, 200, json_object());
 	return 0;
 }
@@ -506,6 +509,10 @@ static int reset_write(struct call *c, struct store *st)
 	int rc = store_job_update(st, &w->job);
 	if (rc != STORE_OK)
 		return set_store_error(c, rc);
+	json_t *settings = json_loads(w->job.settings, 0, NULL);
+	runs_job_timeout(c->api->runs, w->job_id,
+			 json_integer_value(json_object_get(settings, "timeout_seconds")));
+	json_decref(settings);
 	set_reply(c, 200, json_object());
 	return 0;
 }

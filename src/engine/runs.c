@@ -1070,6 +1070,22 @@ int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queu
 	return 0;
 }
 
+void runs_job_timeout(struct runs *rs, int64_t job_id, int64_t timeout_seconds)
+{
+	for (struct jrun *r = rs->active; r; r = r->next) {
+		if (r->job_id != job_id || r->finished)
+			continue;
+		int64_t d = timeout_seconds > 0 ?
+				    get_int(r->doc, "start_time") + timeout_seconds * 1000 :
+				    0;
+		if (d == r->deadline)
+			continue;
+		r->deadline = d;
+		set_int(run_doc_private(r->doc), "deadline", d);
+		r->dirty = true; /* the next timer is asked again after this batch */
+	}
+}
+
 /* Removes an attempt folder and everything in it: the task ran there and
  * may have written anything (its cwd is the folder). */
 static void remove_attempt(struct runs *rs, int64_t id)

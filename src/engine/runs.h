@@ -76,6 +76,9 @@ int runs_cancel(struct runs *rs, struct store *st, int64_t run_id, struct model_
 /* runs/cancel-all: every active run of job_id (or, with job_id 0 and
  * queued_only, every queued run). */
 int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queued_only);
+/* jobs/update or reset changed the job's timeout_seconds (0: none): it
+ * applies to the job's active runs too, as the service does. */
+void runs_job_timeout(struct runs *rs, int64_t job_id, int64_t timeout_seconds);
 /* runs/delete: a finished job run and its attempt folders. */
 int runs_delete(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err);
 
