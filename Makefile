@@ -61,9 +61,13 @@ $(BUILD)/jobsd: $(BUILD)/obj/src/main.o $(BUILD)/libjobsd.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_SRV)
 
+# Static (outside sanitizer builds): no dynamic loader work on each of its
+# execs, which sit between run-now and the task's start.
+SUPERVISOR_LDFLAGS = $(if $(SANITIZE),,-static)
+
 $(BUILD)/jobsd-supervisor: $(BUILD)/obj/src/exec/supervisor.o
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) $(SUPERVISOR_LDFLAGS) -o $@ $^
 
 $(BUILD)/jobctl: $(CLI_OBJ)
 	@$(if $(Q),echo "  LINK    $@")

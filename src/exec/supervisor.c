@@ -303,7 +303,7 @@ int main(int argc, char **argv)
 
 	/* Deadlines in µs: ms rounding must not end a task before its
 	 * timeout_ms has fully passed. */
-	int64_t start_ms = now_us(CLOCK_REALTIME) / 1000;
+	int64_t start_us = now_us(CLOCK_REALTIME), start_ms = start_us / 1000;
 	int64_t start_mono = now_us(CLOCK_MONOTONIC);
 	pid_t self = getpid();
 	pid_t task = fork();
@@ -318,9 +318,10 @@ int main(int argc, char **argv)
 	if (read_small("/proc/sys/kernel/random/boot_id", boot, sizeof(boot)) > 0)
 		boot[strcspn(boot, "\n")] = '\0';
 	int len = snprintf(buf, sizeof(buf),
-			   "pid %d\nstart_ticks %llu\nboot_id %s\ntask_pid %d\nstart_ms %lld\n",
+			   "pid %d\nstart_ticks %llu\nboot_id %s\ntask_pid %d\nstart_ms %lld\n"
+			   "start_us %lld\n",
 			   (int)self, self_start_ticks(), boot[0] ? boot : "-", (int)task,
-			   (long long)start_ms);
+			   (long long)start_ms, (long long)start_us);
 	/* Not fatal: jobsd normally has the handle from its own start(). */
 	if (write_atomic(dirfd, "supervisor", buf, (size_t)len) < 0)
 		say("cannot write '%s/supervisor': %s", dir, strerror(errno));

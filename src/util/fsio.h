@@ -15,6 +15,11 @@
 
 int fsio_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Creates (or truncates) path and writes data, without syncing: for files
+ * whose loss in a crash is harmless, e.g. what a task reads when it starts.
+ * O_NOFOLLOW: never writes through a symlink planted at path. */
+int fsio_write_file(const char *path, const void *data, size_t len, mode_t mode);
+
 /* Reads a whole regular file of at most max bytes into a NUL-terminated buffer
  * the caller frees. -EFBIG when the file is larger than max. */
 int fsio_read_all(const char *path, size_t max, char **out, size_t *len);
