@@ -100,6 +100,17 @@ static size_t parse_ref(const char *s, struct ref *r)
 	return r->len;
 }
 
+/* The next "{{" at or after p, or NULL. A plain loop, not strstr(): under
+ * ASan every strstr() call checks the whole rest of the string, which made
+ * the scan of text full of "{{" quadratic in sanitizer builds. */
+static const char *next_open(const char *p)
+{
+	for (; *p; p++)
+		if (p[0] == '{' && p[1] == '{')
+			return p;
+	return NULL;
+}
+
 static bool seg_is(const struct seg *g, const char *name)
 {
 	return strlen(name) == g->n && memcmp(g->p, name, g->n) == 0;
@@ -397,7 +408,7 @@ int dynref_check(const char *s, const char *path, const struct dynref_scope *sco
 	static const struct dynref_scope empty;
 	const struct dynref_scope *sc = scope ? scope : &empty;
 	struct ref r;
-	for (const char *p = s ? strstr(s, "{{") : NULL; p; p = strstr(p, "{{")) {
+	for (const char *p = s ? next_open(s) : NULL; p; p = next_open(p)) {
 		size_t n = parse_ref(p, &r);
 		if (n == 0) {
 			p++;
@@ -797,7 +808,7 @@ int dynref_expand(const char *s, const struct dynref_ctx *ctx, char **out,
 	*out = NULL;
 	const char *lit = s ? s : "", *p = lit;
 	struct ref r;
-	while ((p = strstr(p, "{{")) != NULL) {
+	while ((p = next_open(p)) != NULL) {
 		size_t n = parse_ref(p, &r);
 		if (n == 0) {
 			p++;
@@ -851,7 +862,7 @@ struct walk {
 static int check_value(const struct walk *w, const json_t *v, const char *path)
 {
 	const char *s = json_string_value(v);
-	if (!s || !strstr(s, "{{"))
+	if (!s || !next_open(s))
 		return 0;
 	char full[PATH_LEN];
 	path_fmt(full, sizeof(full), "%s%s", path, w->owner);
@@ -876,7 +887,7 @@ static int check_member(const struct walk *w, const json_t *obj, const char *mem
 		return check_value(w, v, path);
 	case ARR:
 		json_array_foreach ((json_t *)v, i, e) {
-			if (!json_is_string(e) || !strstr(json_string_value(e), "{{"))
+			if (!json_is_string(e) || !next_open(json_string_value(e)))
 				continue;
 			path_fmt(el, sizeof(el), "%s[%zu]", path, i);
 			if (check_value(w, e, el))
@@ -885,7 +896,7 @@ static int check_member(const struct walk *w, const json_t *obj, const char *mem
 		return 0;
 	case MAP:
 		json_object_foreach ((json_t *)v, k, e) {
-			if (!json_is_string(e) || !strstr(json_string_value(e), "{{"))
+			if (!json_is_string(e) || !next_open(json_string_value(e)))
 				continue;
 			path_fmt(el, sizeof(el), "%s.%s", path, k);
 			if (check_value(w, e, el))
@@ -979,7 +990,7 @@ int dynref_check_parameters(const json_t *settings, const char *prefix, struct m
 	json_t *p;
 	json_array_foreach (json_object_get(settings, "parameters"), i, p) {
 		const json_t *def = json_object_get(p, "default");
-		if (!json_is_string(def) || !strstr(json_string_value(def), "{{"))
+		if (!json_is_string(def) || !next_open(json_string_value(def)))
 			continue;
 		char path[PATH_LEN], arr[PATH_LEN];
 		if (*pre) {
