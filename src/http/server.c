@@ -454,10 +454,13 @@ void http_server_stop(struct http_server *srv, int timeout_ms)
 {
 	if (!srv)
 		return;
+	/* No MHD_quiesce_daemon: with a thread pool in epoll mode it races
+	 * the workers, which drop the listen socket from their epoll sets on
+	 * their own once they see the quiesce flag, and then the quiesce's own
+	 * removal fails with ENOENT and libmicrohttpd aborts (0.9.75, seen in
+	 * CI at SIGTERM). The listen socket stays open instead; 'closing'
+	 * answers new requests 503 until MHD_stop_daemon closes it. */
 	atomic_store(&srv->closing, true);
-	int fd = MHD_quiesce_daemon(srv->daemon);
-	if (fd >= 0)
-		close(fd);
 	/* Requests already received finish; new ones get 503, so the count
 	 * only falls. Deferred (suspended) ones wait on the engine, which is
 	 * still running, so they complete: they are always waited for, since
