@@ -500,9 +500,41 @@ struct list_ctx {
 	bool expand;
 	int limit, n;
 	bool extra;
-	int64_t oldest;
+	int64_t oldest, newest;
 	json_t *runs;
 };
+
+/* The ids of the page before a "p" token, oldest first. */
+struct id_list {
+	int64_t ids[26];
+	int n;
+};
+
+static int collect_id(void *arg, const struct store_run *r)
+{
+	struct id_list *l = arg;
+	l->ids[l->n++] = r->run_id;
+	return l->n == (int)(sizeof(l->ids) / sizeof(l->ids[0]));
+}
+
+/* A "p" token (back from the run `above`): the runs just newer than it,
+ * found oldest first, then listed newest first like any page. */
+static int back_to_forward(struct store *st, struct store_run_query *q, int64_t above,
+			   bool *has_prev)
+{
+	struct id_list ids = {.n = 0};
+	int limit = q->limit < 25 ? q->limit : 25;
+	q->above_id = above;
+	q->limit = limit + 1;
+	int rc = store_run_list(st, q, collect_id, &ids);
+	q->above_id = 0;
+	if (rc != STORE_OK)
+		return rc;
+	*has_prev = ids.n > limit;
+	q->limit = ids.n < limit ? ids.n : limit;
+	q->below_id = q->limit ? ids.ids[q->limit - 1] + 1 : 1; /* 1: nothing below */
+	return STORE_OK;
+}
 
 /* 2.0: a single-task job run with retries lists each retry as a run of its
  * own, newest first, before the original (attempt_as_run). */
@@ -521,7 +553,8 @@ static int list_row(void *arg, const struct store_run *row)
 		l->extra = true;
 		return 1;
 	}
-	l->n++;
+	if (l->n++ == 0)
+		l->newest = row->run_id;
 	l->oldest = row->run_id;
 	struct loaded run;
 	if (load(l->st, row->run_id, &run) != STORE_OK) {
@@ -604,12 +637,18 @@ static void runs_list(struct call *c)
 		return;
 	if (q.offset < 0)
 		return reply_error(c, 400, MODEL_INVALID, "offset must not be negative");
-	char kind;
-	if (token && *token && page_token_read(c, token, "n", INT64_MAX, &kind, &q.below_id))
+	char kind = 0;
+	int64_t anchor = 0;
+	if (token && *token && page_token_read(c, token, "np", INT64_MAX, &kind, &anchor))
 		return;
-	struct list_ctx l = {c->api->store, c->version, expand, q.limit, 0, false, 0, json_array()};
+	bool has_prev = kind == 'n' || q.offset > 0;
+	if (kind == 'n')
+		q.below_id = anchor;
+	if (kind == 'p' && (rc = back_to_forward(c->api->store, &q, anchor, &has_prev)) != STORE_OK)
+		return reply_store_error(c, rc);
+	struct list_ctx l = {c->api->store, c->version, expand, q.limit, 0, false, 0, 0, json_array()};
 	q.limit += 1; /* one more tells whether there is a next page */
-	rc = store_run_list(c->api->store, &q, list_row, &l);
+	rc = q.limit > 1 ? store_run_list(c->api->store, &q, list_row, &l) : STORE_OK;
 	if (rc != STORE_OK) {
 		json_decref(l.runs);
 		return reply_store_error(c, rc);
@@ -623,6 +662,11 @@ static void runs_list(struct call *c)
 		char *next = page_token_make('n', l.oldest);
 		json_object_set_new(out, "next_page_token", json_string(next));
 		free(next);
+	}
+	if (l.n > 0 && has_prev) {
+		char *prev = page_token_make('p', l.newest);
+		json_object_set_new(out, "prev_page_token", json_string(prev));
+		free(prev);
 	}
 	reply_json(c, 200, out);
 }

@@ -176,8 +176,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* jobs/list statements, one per combination of filters (see job_list_sql). */
 #define JOB_LIST_VARIANTS 12
-/* runs/list statements: with a job filter or not. */
-#define RUN_LIST_VARIANTS 2
+/* runs/list statements: with a job filter or not, newest or oldest first. */
+#define RUN_LIST_VARIANTS 4
 
 struct conn {
 	sqlite3 *db;
@@ -945,26 +945,28 @@ static int sq_run_list_active(struct store *st, int (*cb)(void *, const struct s
 	return each_run(c, q, cb, arg, "active runs");
 }
 
-static sqlite3_stmt *run_list_stmt(struct conn *c, bool by_job)
+static sqlite3_stmt *run_list_stmt(struct conn *c, bool by_job, bool up)
 {
-	if (c->run_list[by_job])
-		return c->run_list[by_job];
+	int slot = by_job + 2 * up;
+	if (c->run_list[slot])
+		return c->run_list[slot];
 	/* Unset filters are bound as NULL; "?N IS NULL OR ..." keeps one
 	 * statement per index choice (the job filter). */
-	char sql[640];
+	char sql[720];
 	snprintf(sql, sizeof(sql),
 		 "SELECT " RUN_COLS " FROM runs WHERE parent_id = 0 %s "
 		 "AND (?2 IS NULL OR active = ?2) AND (?3 IS NULL OR run_type = ?3) "
 		 "AND (?4 IS NULL OR start_ms >= ?4) AND (?5 IS NULL OR start_ms <= ?5) "
-		 "AND (?6 IS NULL OR run_id < ?6) ORDER BY run_id DESC LIMIT ?7 OFFSET ?8",
-		 by_job ? "AND job_id = ?1" : "AND ?1 IS NULL");
-	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				    &c->run_list[by_job], NULL);
+		 "AND (?6 IS NULL OR run_id < ?6) AND (?9 IS NULL OR run_id > ?9) "
+		 "ORDER BY run_id %s LIMIT ?7 OFFSET ?8",
+		 by_job ? "AND job_id = ?1" : "AND ?1 IS NULL", up ? "ASC" : "DESC");
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->run_list[slot],
+				    NULL);
 	if (rc != SQLITE_OK) {
 		fail(c, rc, "run list prepare");
 		return NULL;
 	}
-	return c->run_list[by_job];
+	return c->run_list[slot];
 }
 
 static void bind_opt(sqlite3_stmt *q, int i, bool set, int64_t v)
@@ -979,7 +981,7 @@ static int sq_run_list(struct store *st, const struct store_run_query *qr,
 		       int (*cb)(void *, const struct store_run *), void *arg)
 {
 	struct conn *c = conn_for(S(st));
-	sqlite3_stmt *q = c ? run_list_stmt(c, qr->job_id >= 0) : NULL;
+	sqlite3_stmt *q = c ? run_list_stmt(c, qr->job_id >= 0, qr->above_id > 0) : NULL;
 	if (!q)
 		return STORE_ERR;
 	bind_opt(q, 1, qr->job_id >= 0, qr->job_id);
@@ -990,6 +992,7 @@ static int sq_run_list(struct store *st, const struct store_run_query *qr,
 	bind_opt(q, 6, qr->below_id > 0, qr->below_id);
 	sqlite3_bind_int(q, 7, qr->limit);
 	sqlite3_bind_int64(q, 8, qr->offset);
+	bind_opt(q, 9, qr->above_id > 0, qr->above_id);
 	return each_run(c, q, cb, arg, "run list");
 }
 

@@ -175,11 +175,13 @@ struct store_run_query {
 	int64_t start_from;	/* >= this start_ms (0: no bound) */
 	int64_t start_to;	/* <= this start_ms (0: no bound) */
 	int64_t below_id;	/* > 0: only run_id < below_id */
+	int64_t above_id;	/* > 0: only run_id > above_id, oldest first */
 	int64_t offset;
 	int limit;
 };
 
-/* Job runs matching q, newest first. Rows lent to cb as above. */
+/* Job runs matching q, newest first (oldest first with above_id). Rows lent
+ * to cb as above. */
 int store_run_list(struct store *st, const struct store_run_query *q,
 		   int (*cb)(void *arg, const struct store_run *r), void *arg);
 /* Every job run that is not terminal (start-up recovery). */

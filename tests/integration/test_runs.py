@@ -317,6 +317,15 @@ def test_runs_list_limit_offset_and_page_tokens(server):
             assert pages < 10
         assert seen == newest_first
         assert pages == 3
+        # prev_page_token walks back: none on the first page
+        first = list_runs(server, version, job_id=job, limit=2)
+        assert "prev_page_token" not in first
+        second = list_runs(server, version, job_id=job, limit=2,
+                           page_token=first["next_page_token"])
+        back = list_runs(server, version, job_id=job, limit=2,
+                         page_token=second["prev_page_token"])
+        assert [r["run_id"] for r in back["runs"]] == newest_first[:2]
+        assert "prev_page_token" not in back
         # an oversized limit is clamped, not refused (AppKit asks for 100)
         assert [r["run_id"] for r in list_runs(server, version, job_id=job, limit=100)["runs"]] \
             == newest_first
