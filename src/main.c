@@ -218,7 +218,7 @@ static int beside_binary(const char *name, char *out, size_t n)
 
 static int start_runs(struct server *s, char *err, size_t errlen)
 {
-	char sup[PATH_MAX], rt[PATH_MAX];
+	char sup[PATH_MAX], rt[PATH_MAX] = "";
 	if (s->cfg.supervisor[0])
 		snprintf(sup, sizeof(sup), "%s", s->cfg.supervisor);
 	else if (beside_binary("jobsd-supervisor", sup, sizeof(sup)) < 0) {
@@ -227,9 +227,14 @@ static int start_runs(struct server *s, char *err, size_t errlen)
 	}
 	if (s->cfg.runtime_dir[0])
 		snprintf(rt, sizeof(rt), "%s", s->cfg.runtime_dir);
-	else if (beside_binary("runtime", rt, sizeof(rt)) < 0 &&
-		 access("/usr/share/jobsd/runtime", F_OK) == 0)
+	else if (beside_binary("runtime", rt, sizeof(rt)) < 0)
 		snprintf(rt, sizeof(rt), "/usr/share/jobsd/runtime");
+	char entry[PATH_MAX + 16];
+	snprintf(entry, sizeof(entry), "%s/jobsd_task.py", rt);
+	if (access(entry, R_OK) != 0)
+		log_warn("the Python task runtime is not at %s: notebook and Python tasks will fail "
+			 "until runtime_dir names it",
+			 rt);
 	if (exec_local_open(&s->exec, sup) < 0) {
 		snprintf(err, errlen, "cannot use the supervisor %.900s", sup);
 		return -1;

@@ -277,8 +277,9 @@ static int submit_settings(struct call *c, json_t **settings, struct model_error
 					  i);
 		}
 	}
-	int version = single_task_shape(body) ? 20 : c->version;
-	if (version != 20 && json_array_size(json_object_get(body, "tasks")) == 0) {
+	bool single = single_task_shape(body);
+	int version = single ? 20 : c->version;
+	if (!single && json_array_size(json_object_get(body, "tasks")) == 0) {
 		json_decref(body);
 		return model_fail(err, 400, MODEL_INVALID,
 				  "tasks: a run needs at least one task");

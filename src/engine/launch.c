@@ -338,8 +338,13 @@ int launch_prepare(const struct runs_config *cfg, struct workspace *ws, const js
 		snprintf(msg, n, "attempt folder path too long");
 		return -1;
 	}
-	/* DATA/runs exists (runs_open); one mkdir, not a walk from the root. */
-	int rc = mkdir(out->dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	/* DATA/runs exists (runs_open); one mkdir, not a walk from the root. A
+	 * folder already there never belonged to this attempt (the engine only
+	 * starts an attempt whose folder shows no supervisor): e.g. left by a
+	 * database that was reset. Its old status must not end the new attempt. */
+	int rc = mkdir(out->dir, 0700) < 0 ? -errno : 0;
+	if (rc == -EEXIST && (rc = fsio_remove_tree(out->dir)) == 0)
+		rc = mkdir(out->dir, 0700) < 0 ? -errno : 0;
 	if (rc < 0) {
 		snprintf(msg, n, "cannot create %s: %s", out->dir, strerror(-rc));
 		return -1;

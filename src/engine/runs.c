@@ -54,6 +54,7 @@ struct trun {
 	bool start_now;		   /* decided to run: start after the commit */
 	bool exited;		   /* the watch fired: read the status */
 	bool cancel_now;	   /* signal after the commit */
+	bool cancel_asked;	   /* runs/cancel named this task: never retried */
 	bool cancel_sent;
 	bool dirty;
 };
@@ -90,6 +91,7 @@ struct runs {
 	struct jrun *active;
 	struct engine_op tick;
 	bool tick_queued;
+	int64_t tick_retry_at; /* a tick that could not run (no transaction): again then */
 	bool reload; /* memory is ahead of the store: reload after this batch */
 };
 
@@ -513,6 +515,12 @@ static int create_tasks(struct runs *rs, struct store *st, struct jrun *r)
 
 static void advance(struct runs *rs, struct store *st, struct jrun *r);
 
+/* The meta key that remembers the token of a deleted run. */
+static void token_key(const char *token, char *key, size_t n)
+{
+	snprintf(key, n, "deleted_token:%s", token);
+}
+
 int runs_create(struct runs *rs, struct store *st, const struct run_request *rq, int64_t *run_id,
 		int64_t *number_in_job, struct model_error *err)
 {
@@ -522,6 +530,14 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 			return 0;
 		if (rc != STORE_NOT_FOUND)
 			return store_failed(err, rc);
+		/* One run per token, even after that run was deleted (reference §3). */
+		char key[128], was[32];
+		token_key(rq->idem_token, key, sizeof(key));
+		if (store_meta_get(st, key, was, sizeof(was)) == STORE_OK)
+			return model_fail(err, 400, "INVALID_PARAMETER_VALUE",
+					  "The run created with idempotency token '%s' (run %s) "
+					  "has been deleted; use a new token",
+					  rq->idem_token, was);
 	}
 	json_t *eff, *shown;
 	if (effective_params(rq->settings, rq->job_params, &eff, &shown, err) != 0) {
@@ -565,7 +581,10 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 	rs->active = r;
 	*run_id = id;
 	*number_in_job = number;
-	advance(rs, st, r);
+	if (rq->parent_task_run_id)
+		r->advance = true; /* by the next tick: see run_child_job */
+	else
+		advance(rs, st, r);
 	return 0;
 }
 
@@ -647,22 +666,76 @@ static void run_condition(struct trun *t)
 	json_decref(facts);
 }
 
-/* run_job_task: a run of another job; this task waits for its result. */
+/* How deep run_job_task runs may nest (a job running a job running ...). */
+#define MAX_RUN_JOB_DEPTH 16
+
+/* Whether running job_id from task t would run a job inside itself, or
+ * nest too deep: the chain of waiting parents is all in memory (a parent
+ * waits, so it is active). NULL, or why not. */
+static const char *run_job_refused(struct runs *rs, struct trun *t, int64_t job_id)
+{
+	int depth = 0;
+	for (struct jrun *r = t->run; r; depth++) {
+		if (r->job_id == job_id)
+			return "run_job_task would run a job inside a run of itself";
+		if (depth >= MAX_RUN_JOB_DEPTH)
+			return "run_job_task runs are nested too deep (at most 16 levels)";
+		struct trun *parent = r->parent_task_run_id ? find_task(rs, r->parent_task_run_id) : NULL;
+		r = parent ? parent->run : NULL;
+	}
+	return NULL;
+}
+
+/* The child's job_parameters, each with the parent task's references
+ * expanded (the child sees values, not the parent's placeholders). */
+static json_t *child_params(struct trun *t, const json_t *given, char *msg, size_t n)
+{
+	json_t *out = json_object(), *facts = tasks_facts(t->run);
+	struct dynref_ctx ctx;
+	fill_ctx(&ctx, t, facts);
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)given, k, v) {
+		char *x = NULL;
+		struct model_error err;
+		if (!json_is_string(v) || dynref_expand(json_string_value(v), &ctx, &x, &err) != 0) {
+			snprintf(msg, n, "run_job_task.job_parameters.%.100s: %.300s", k,
+				 json_is_string(v) ? err.message : "must be a string");
+			json_decref(out);
+			out = NULL;
+			break;
+		}
+		json_object_set_new(out, k, json_string(x));
+		free(x);
+	}
+	json_decref(facts);
+	return out;
+}
+
+/* run_job_task: a run of another job; this task waits for its result. The
+ * child is advanced by the next tick, never from inside this one, so that
+ * nothing here recurses. */
 static void run_child_job(struct runs *rs, struct store *st, struct trun *t)
 {
 	json_t *rj = json_object_get(t->spec, "run_job_task");
 	int64_t job_id = get_int(rj, "job_id");
-	struct store_job job;
 	set_int(t->doc, "start_time", now_ms(rs));
-	int rc = store_job_get(st, job_id, &job);
-	if (rc != STORE_OK) {
-		char msg[128];
+	char msg[512];
+	const char *why = run_job_refused(rs, t, job_id);
+	if (why) {
+		task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION, why,
+			   false);
+		return;
+	}
+	struct store_job job;
+	if (store_job_get(st, job_id, &job) != STORE_OK) {
 		snprintf(msg, sizeof(msg), "Job %lld does not exist.", (long long)job_id);
 		task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_RESOURCE_NOT_FOUND, msg, false);
 		return;
 	}
 	json_t *settings = json_loads(job.settings, 0, NULL);
-	json_t *jp = json_object_get(rj, "job_parameters");
+	store_job_release(&job);
+	json_t *jp = child_params(t, json_object_get(rj, "job_parameters"), msg, sizeof(msg));
 	struct run_request rq = {
 		.job_id = job_id,
 		.settings = settings,
@@ -674,12 +747,17 @@ static void run_child_job(struct runs *rs, struct store *st, struct trun *t)
 	};
 	int64_t child = 0, number = 0;
 	struct model_error err;
-	rc = settings ? runs_create(rs, st, &rq, &child, &number, &err) : -1;
+	int rc = -1;
+	if (!settings)
+		snprintf(msg, sizeof(msg), "The settings of job %lld cannot be read",
+			 (long long)job_id);
+	else if (jp && (rc = runs_create(rs, st, &rq, &child, &number, &err)) != 0)
+		snprintf(msg, sizeof(msg), "%.500s", err.message);
 	json_decref(settings);
-	store_job_release(&job);
+	json_decref(jp);
 	if (rc != 0) {
-		task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION,
-			   settings ? err.message : "the job's settings cannot be read", false);
+		task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION, msg,
+			   false);
 		return;
 	}
 	t->child_run_id = child;
@@ -777,7 +855,7 @@ static void advance(struct runs *rs, struct store *st, struct jrun *r)
 		changed = false;
 		for (int i = 0; i < r->n && !r->cancel; i++) {
 			struct trun *t = &r->t[i];
-			if (task_done(t) || t->life != RL_PENDING || t->start_now)
+			if (task_done(t) || t->life != RL_PENDING || t->start_now || t->fail_msg)
 				continue;
 			enum run_result res;
 			const char *why = NULL;
@@ -840,7 +918,7 @@ static void attempt_values(struct runs *rs, struct trun *t)
 
 static bool should_retry(const struct trun *t, enum run_result res, enum run_life life)
 {
-	if (t->run->cancel)
+	if (t->run->cancel || t->cancel_asked)
 		return false;
 	json_int_t max = json_integer_value(json_object_get(t->spec, "max_retries"));
 	bool retryable = res == RR_FAILED || life == RL_INTERNAL_ERROR ||
@@ -913,7 +991,7 @@ static void read_exit(struct runs *rs, struct store *st, struct trun *t)
 	} else if (es.timed_out || (job_timeout && t->cancel_sent)) {
 		snprintf(msg, sizeof(msg), "Task %s timed out.", t->key);
 		end_attempt(rs, st, t, RL_TERMINATED, RR_TIMEDOUT, TERM_CANCELED, msg, true);
-	} else if (es.canceled || t->cancel_sent) {
+	} else if (es.canceled || t->cancel_sent || t->cancel_asked) {
 		end_attempt(rs, st, t, RL_TERMINATED, RR_CANCELED, TERM_USER_CANCELED,
 			    "Run cancelled.", true);
 	} else if (es.state == EXEC_EXITED && es.exit_code == 0) {
@@ -933,24 +1011,55 @@ static void read_exit(struct runs *rs, struct store *st, struct trun *t)
 	free(err);
 }
 
-/* A child run of a run_job_task ended: the waiting task takes its result. */
-static void child_finished(struct runs *rs, struct jrun *child, enum run_result res)
+/* The waiting run_job_task takes the result of its child run. */
+static void take_child_result(struct trun *t, int64_t child_id, int64_t child_job,
+			      enum run_result res)
 {
-	struct trun *t = find_task(rs, child->parent_task_run_id);
-	if (!t || task_done(t))
-		return;
 	t->child_run_id = 0;
 	if (res == RR_SUCCESS || res == RR_SUCCESS_WITH_FAILURES) {
 		task_final(t, RL_TERMINATED, RR_SUCCESS, TERM_SUCCESS, "", false);
 		return;
 	}
 	char msg[128];
-	snprintf(msg, sizeof(msg), "The run %lld of job %lld ended %s.",
-		 (long long)child->run_id, (long long)child->job_id, run_result_name(res));
-	t->run->advance = true;
+	snprintf(msg, sizeof(msg), "The run %lld of job %lld ended %s.", (long long)child_id,
+		 (long long)child_job, res == RR_NONE ? "without a result" : run_result_name(res));
 	enum run_result mine = res == RR_CANCELED || res == RR_TIMEDOUT ? res : RR_FAILED;
-	task_final(t, RL_TERMINATED, mine,
-		   mine == RR_FAILED ? TERM_RUN_EXECUTION_ERROR : TERM_USER_CANCELED, msg, false);
+	enum run_term term = mine == RR_FAILED	  ? TERM_RUN_EXECUTION_ERROR :
+			     mine == RR_TIMEDOUT ? TERM_CANCELED :
+						   TERM_USER_CANCELED;
+	task_final(t, RL_TERMINATED, mine, term, msg, false);
+}
+
+/* A child run ended in memory: its parent task, if loaded, takes the result. */
+static void child_finished(struct runs *rs, struct jrun *child, enum run_result res)
+{
+	struct trun *t = find_task(rs, child->parent_task_run_id);
+	if (t && !task_done(t) && t->child_run_id == child->run_id)
+		take_child_result(t, child->run_id, child->job_id, res);
+}
+
+/* A run_job_task whose child is not among the active runs (it ended while
+ * this run was not loaded, or was deleted): the stored child decides. */
+static void settle_child(struct runs *rs, struct store *st, struct trun *t)
+{
+	if (!t->child_run_id || task_done(t) || find_run(rs, t->child_run_id))
+		return;
+	struct store_run row;
+	int rc = store_run_get(st, t->child_run_id, &row);
+	if (rc == STORE_NOT_FOUND) {
+		take_child_result(t, t->child_run_id, 0, RR_NONE);
+		return;
+	}
+	if (rc != STORE_OK)
+		return; /* the next tick tries again */
+	json_t *doc = json_loads(row.doc, 0, NULL);
+	store_run_release(&row);
+	const char *res = json_string_value(
+		json_object_get(json_object_get(doc, "state"), "result_state"));
+	if (res)
+		take_child_result(t, t->child_run_id, get_int(doc, "job_id"),
+				  (enum run_result)run_result_parse(res));
+	json_decref(doc);
 }
 
 /* --- timers ------------------------------------------------------------------------- */
@@ -978,7 +1087,7 @@ static void run_timers(struct jrun *r, int64_t now)
 static int64_t next_timer(void *arg)
 {
 	struct runs *rs = arg;
-	int64_t due = INT64_MAX;
+	int64_t due = rs->tick_retry_at ? rs->tick_retry_at : INT64_MAX;
 	for (struct jrun *r = rs->active; r; r = r->next) {
 		if (r->deadline && !r->cancel && !r->finished && r->deadline < due)
 			due = r->deadline;
@@ -993,7 +1102,12 @@ static int64_t next_timer(void *arg)
 	return due;
 }
 
-static void timer_due(void *arg) { queue_tick(arg); }
+static void timer_due(void *arg)
+{
+	struct runs *rs = arg;
+	rs->tick_retry_at = 0;
+	queue_tick(rs);
+}
 
 /* --- cancel ---------------------------------------------------------------------------- */
 
@@ -1032,6 +1146,7 @@ int runs_cancel(struct runs *rs, struct store *st, int64_t run_id, struct model_
 	if (t) {
 		/* One task: it ends CANCELED, its dependants UPSTREAM_CANCELED. */
 		t->start_now = false;
+		t->cancel_asked = true;
 		if (t->life == RL_RUNNING && t->handle[0])
 			t->cancel_now = true;
 		else if (!task_done(t) && !t->child_run_id)
@@ -1114,14 +1229,18 @@ int runs_delete(struct runs *rs, struct store *st, int64_t run_id, struct model_
 				(long long)run_id);
 		return -1;
 	}
-	struct store_run row;
+	struct store_run row = {0};
 	int rc = store_run_get(st, run_id, &row);
-	if (rc == STORE_OK && row.parent_id != 0) {
-		store_run_release(&row);
+	if (rc == STORE_OK && row.parent_id != 0)
 		rc = STORE_NOT_FOUND; /* task runs go with their job run */
-	} else if (rc == STORE_OK) {
-		store_run_release(&row);
+	if (rc == STORE_OK && row.idem_token) {
+		/* The token stays taken (runs_create refuses it). */
+		char key[128], id[32];
+		token_key(row.idem_token, key, sizeof(key));
+		snprintf(id, sizeof(id), "%lld", (long long)run_id);
+		rc = store_meta_set(st, key, id);
 	}
+	store_run_release(&row);
 	if (rc == STORE_NOT_FOUND) {
 		model_fail(err, 400, "INVALID_PARAMETER_VALUE", "Run %lld does not exist.",
 				(long long)run_id);
@@ -1164,6 +1283,7 @@ static void tick_run(struct runs *rs, struct store *st, struct jrun *r, int64_t 
 		struct trun *t = &r->t[i];
 		if (t->exited)
 			read_exit(rs, st, t);
+		settle_child(rs, st, t);
 		if (t->fail_msg) {
 			end_attempt(rs, st, t, RL_INTERNAL_ERROR, RR_FAILED, t->fail_term, t->fail_msg,
 				    false);
@@ -1189,11 +1309,17 @@ static int tick_op(struct engine_op *op, struct store *st)
 	return 0;
 }
 
+/* A tick whose transaction could not even begin (database busy, I/O
+ * error) never ran: its events are still pending, so it must come back, a
+ * little later rather than in a busy loop. */
 static void tick_done(struct engine_op *op, int run_rc, int commit_rc)
 {
-	(void)op;
+	struct runs *rs = (struct runs *)((char *)op - offsetof(struct runs, tick));
 	(void)run_rc;
-	(void)commit_rc;
+	if (commit_rc != STORE_OK && rs->tick_queued) {
+		rs->tick_queued = false;
+		rs->tick_retry_at = now_ms(rs) + 200;
+	}
 }
 
 /* --- hooks ------------------------------------------------------------------------------ */
@@ -1213,6 +1339,8 @@ static int pre_commit(void *arg, struct store *st)
 static void spawn(struct runs *rs, struct trun *t)
 {
 	t->start_now = false;
+	if (t->life != RL_PENDING || task_done(t) || t->fail_msg)
+		return; /* decided otherwise since (a cancel in the same batch) */
 	char msg[512] = "";
 	enum run_term term = TERM_INVALID_RUN_CONFIGURATION;
 	json_t *facts = tasks_facts(t->run);
@@ -1399,6 +1527,10 @@ static int load_run(void *arg, const struct store_run *row)
 		}
 		if ((t->life == RL_RUNNING || t->life == RL_PENDING) && !t->child_run_id)
 			reattach(rs, t);
+		/* A cancel committed before a crash may never have been signalled:
+		 * signal again (harmless twice). */
+		if (r->cancel && t->life == RL_RUNNING && t->handle[0])
+			t->cancel_now = true;
 	}
 	r->advance = true;
 	r->next = rs->active;
@@ -1422,12 +1554,14 @@ static void load_active(struct runs *rs)
 struct open_op {
 	struct engine_op op;
 	struct runs *rs;
+	bool ran;
 };
 
 static int open_run(struct engine_op *op, struct store *st)
 {
 	(void)st;
 	struct runs *rs = ((struct open_op *)op)->rs;
+	((struct open_op *)op)->ran = true;
 	load_active(rs);
 	struct engine_hooks h = {
 		.arg = rs,
@@ -1480,7 +1614,12 @@ int runs_open(struct runs **out, struct engine *e, struct store *st, struct exec
 	}
 	/* Loading happens on the engine thread, which owns the runs from then on. */
 	struct open_op op = {.op = {.run = open_run, .done = open_done}, .rs = rs};
-	engine_run_sync(e, &op.op);
+	/* Once it ran, the hooks own rs (a failed commit reloads by itself). */
+	if (engine_run_sync(e, &op.op) != STORE_OK && !op.ran) {
+		log_error("runs: the active runs cannot be loaded (no transaction)");
+		free(rs);
+		return -1;
+	}
 	*out = rs;
 	return 0;
 }
