@@ -779,7 +779,13 @@ static void runs_get_output(struct call *c)
 		rc = load(c->api->store, l.parent, &j);
 	json_t *out = NULL;
 	if (rc == STORE_OK && l.parent)
-		out = task_output(c, l.doc, j.doc, NULL);
+		out = task_output(c, l.doc, j.doc,
+				  c->version == 20 && single_task(j.doc) ? attempt_as_run(j.doc, l.doc) :
+									   NULL);
+	else if (rc == STORE_OK && c->version == 20 && first_attempt_if_retried(&l))
+		/* 2.0: the original run id is the first attempt (attempt_as_run). */
+		out = task_output(c, first_attempt_if_retried(&l), l.doc,
+				  attempt_as_run(l.doc, first_attempt_if_retried(&l)));
 	else if (rc == STORE_OK && single_task(l.doc) && json_array_size(l.tasks) == 1)
 		out = task_output(c, json_array_get(l.tasks, 0), l.doc,
 				  run_doc_emit(l.doc, l.tasks, c->version, true, -1, NULL));

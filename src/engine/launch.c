@@ -355,6 +355,10 @@ int launch_prepare(const struct runs_config *cfg, struct workspace *ws, const js
 		json_t *nt = json_object_get(task, "notebook_task");
 		ws_path = json_string_value(json_object_get(nt, "notebook_path"));
 		const char *source = json_string_value(json_object_get(nt, "source"));
+		/* Without a source, a job with git_source reads notebooks from Git. */
+		const json_t *settings = json_object_get(json_object_get(job_doc, "_"), "settings");
+		if (!source && json_object_get(settings, "git_source"))
+			source = "GIT";
 		if (source && strcmp(source, "GIT") == 0) {
 			snprintf(msg, n,
 				 "notebook_task.source GIT needs a checkout of git_source, which "

@@ -903,13 +903,24 @@ static char *attempt_error(struct runs *rs, int64_t id)
 	return out;
 }
 
+/* Most bytes of task_values.json read back (each value is at most 48 KiB,
+ * their number is the task's business): the values go into the stored task
+ * run and into every downstream task's context. */
+#define TASK_VALUES_MAX (1024 * 1024)
+
 /* Task values the attempt set (task_values.json), kept with the task run. */
 static void attempt_values(struct runs *rs, struct trun *t)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *text = NULL;
+	size_t len;
 	if (runs_attempt_file(rs->data_dir, t->run_id, "task_values.json", path, sizeof(path)) != 0)
 		return;
-	json_t *v = json_load_file(path, 0, NULL);
+	int rc = fsio_read_all(path, TASK_VALUES_MAX, &text, &len);
+	if (rc == -EFBIG)
+		log_warn("runs: task values of run %lld are over %d bytes; ignored",
+			 (long long)t->run_id, TASK_VALUES_MAX);
+	json_t *v = rc == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+	free(text);
 	if (json_is_object(v))
 		json_object_set_new(run_doc_private(t->doc), "values", v);
 	else

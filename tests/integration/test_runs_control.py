@@ -247,6 +247,12 @@ def test_2_0_single_task_job_retries_are_runs_of_their_own(srv):
     assert retry["trigger"] == "RETRY"
     assert result(original) == "FAILED" and result(retry) == "FAILED"
     assert retry["start_time"] >= original["end_time"]
+    # each 2.0 run id reads back as that attempt, output included
+    assert get_run(server, retry["run_id"], "2.0")["attempt_number"] == 1
+    for r in (original, retry):
+        out = get_output(server, r["run_id"], "2.0")
+        assert out["metadata"]["run_id"] == r["run_id"]
+        assert out["metadata"]["attempt_number"] == r["attempt_number"]
 
 
 # --- cancel ------------------------------------------------------------------------------------
