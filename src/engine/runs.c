@@ -712,6 +712,25 @@ static json_t *child_params(struct trun *t, const json_t *given, char *msg, size
 	return out;
 }
 
+/* The legacy parameters a run_job_task passes (notebook_params, ...), as
+ * run-now would: a new object, or NULL when there are none. */
+static json_t *child_overrides(const json_t *rj)
+{
+	static const char *const legacy[] = {"notebook_params", "python_params", "jar_params",
+					     "spark_submit_params", "python_named_params",
+					     "sql_params", "dbt_commands", NULL};
+	json_t *o = NULL;
+	for (const char *const *k = legacy; *k; k++) {
+		json_t *v = json_object_get(rj, *k);
+		if (!v)
+			continue;
+		if (!o)
+			o = json_object();
+		json_object_set(o, *k, v);
+	}
+	return o;
+}
+
 /* run_job_task: a run of another job; this task waits for its result. The
  * child is advanced by the next tick, never from inside this one, so that
  * nothing here recurses. */
@@ -743,6 +762,7 @@ static void run_child_job(struct runs *rs, struct store *st, struct trun *t)
 		.type = RUN_TYPE_JOB_RUN,
 		.trigger = TRIGGER_RUN_JOB_TASK,
 		.job_params = jp,
+		.overrides = child_overrides(rj),
 		.parent_task_run_id = t->run_id,
 	};
 	int64_t child = 0, number = 0;
@@ -755,6 +775,7 @@ static void run_child_job(struct runs *rs, struct store *st, struct trun *t)
 		snprintf(msg, sizeof(msg), "%.500s", err.message);
 	json_decref(settings);
 	json_decref(jp);
+	json_decref((json_t *)rq.overrides);
 	if (rc != 0) {
 		task_final(t, RL_INTERNAL_ERROR, RR_FAILED, TERM_INVALID_RUN_CONFIGURATION, msg,
 			   false);
@@ -805,10 +826,11 @@ static const char *job_message(enum run_result res, const struct jrun *r)
 	}
 }
 
-static void child_finished(struct runs *rs, struct jrun *child, enum run_result res);
+static void child_finished(struct runs *rs, struct store *st, struct jrun *child,
+			   enum run_result res);
 
 /* Every task is done: the run's result, from its leaf tasks. */
-static void finish_run(struct runs *rs, struct jrun *r)
+static void finish_run(struct runs *rs, struct store *st, struct jrun *r)
 {
 	enum run_result res = dag_job_result(r->nodes, r->n, r->cancel && !r->timed_out,
 					     r->timed_out);
@@ -822,7 +844,7 @@ static void finish_run(struct runs *rs, struct jrun *r)
 	r->finished = true;
 	r->dirty = true;
 	if (r->parent_task_run_id)
-		child_finished(rs, r, res);
+		child_finished(rs, st, r, res);
 }
 
 /* Marks tasks that will never run once the run is cancelled. */
@@ -875,7 +897,7 @@ static void advance(struct runs *rs, struct store *st, struct jrun *r)
 		running |= r->t[i].life == RL_RUNNING || r->t[i].start_now;
 	}
 	if (all_done) {
-		finish_run(rs, r);
+		finish_run(rs, st, r);
 		return;
 	}
 	enum run_life life = r->cancel ? RL_TERMINATING : running ? RL_RUNNING : r->life;
@@ -1023,12 +1045,17 @@ static void read_exit(struct runs *rs, struct store *st, struct trun *t)
 }
 
 /* The waiting run_job_task takes the result of its child run. */
-static void take_child_result(struct trun *t, int64_t child_id, int64_t child_job,
-			      enum run_result res)
+static void end_attempt(struct runs *rs, struct store *st, struct trun *t, enum run_life life,
+			enum run_result res, enum run_term term, const char *msg, bool user);
+
+/* The waiting run_job_task takes the result of its child run, and is
+ * retried like any task when its settings say so. */
+static void take_child_result(struct runs *rs, struct store *st, struct trun *t, int64_t child_id,
+			      int64_t child_job, enum run_result res)
 {
 	t->child_run_id = 0;
 	if (res == RR_SUCCESS || res == RR_SUCCESS_WITH_FAILURES) {
-		task_final(t, RL_TERMINATED, RR_SUCCESS, TERM_SUCCESS, "", false);
+		end_attempt(rs, st, t, RL_TERMINATED, RR_SUCCESS, TERM_SUCCESS, "", false);
 		return;
 	}
 	char msg[128];
@@ -1038,15 +1065,16 @@ static void take_child_result(struct trun *t, int64_t child_id, int64_t child_jo
 	enum run_term term = mine == RR_FAILED	  ? TERM_RUN_EXECUTION_ERROR :
 			     mine == RR_TIMEDOUT ? TERM_CANCELED :
 						   TERM_USER_CANCELED;
-	task_final(t, RL_TERMINATED, mine, term, msg, false);
+	end_attempt(rs, st, t, RL_TERMINATED, mine, term, msg, false);
 }
 
 /* A child run ended in memory: its parent task, if loaded, takes the result. */
-static void child_finished(struct runs *rs, struct jrun *child, enum run_result res)
+static void child_finished(struct runs *rs, struct store *st, struct jrun *child,
+			   enum run_result res)
 {
 	struct trun *t = find_task(rs, child->parent_task_run_id);
 	if (t && !task_done(t) && t->child_run_id == child->run_id)
-		take_child_result(t, child->run_id, child->job_id, res);
+		take_child_result(rs, st, t, child->run_id, child->job_id, res);
 }
 
 /* A run_job_task whose child is not among the active runs (it ended while
@@ -1058,7 +1086,7 @@ static void settle_child(struct runs *rs, struct store *st, struct trun *t)
 	struct store_run row;
 	int rc = store_run_get(st, t->child_run_id, &row);
 	if (rc == STORE_NOT_FOUND) {
-		take_child_result(t, t->child_run_id, 0, RR_NONE);
+		take_child_result(rs, st, t, t->child_run_id, 0, RR_NONE);
 		return;
 	}
 	if (rc != STORE_OK)
@@ -1068,7 +1096,7 @@ static void settle_child(struct runs *rs, struct store *st, struct trun *t)
 	const char *res = json_string_value(
 		json_object_get(json_object_get(doc, "state"), "result_state"));
 	if (res)
-		take_child_result(t, t->child_run_id, get_int(doc, "job_id"),
+		take_child_result(rs, st, t, t->child_run_id, get_int(doc, "job_id"),
 				  (enum run_result)run_result_parse(res));
 	json_decref(doc);
 }

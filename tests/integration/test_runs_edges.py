@@ -66,3 +66,22 @@ def test_one_run_per_token_even_after_the_run_is_deleted(server):
     assert run_now(server, job, idempotency_token="tok-3")["run_id"] > sid
     server.error("POST", "/api/2.1/jobs/run-now", 400, "INVALID_PARAMETER_VALUE",
                  json={"job_id": job, "idempotency_token": "tok-1"})
+
+
+def test_a_run_job_task_is_retried_with_a_new_child_run(server, tmp_path):
+    from test_runs_helpers import py_task, pyfile
+    marker = tmp_path / "failed-once"
+    flaky = pyfile(server, "/Users/admin@example.com/edges/flaky.py",
+                   "import os, sys\nm = sys.argv[1]\nif not os.path.exists(m):\n"
+                   "    open(m, 'w').close()\n    sys.exit(3)\n")
+    child = create_job(server, {"name": "flaky", "tasks": [py_task("f", flaky, [str(marker)])]})
+    parent = create_job(server, {"tasks": [{"task_key": "call", "max_retries": 1,
+                                            "run_job_task": {"job_id": child}}]})
+    run = wait_run(server, run_now(server, parent)["run_id"])
+    assert result(run) == "SUCCESS", run
+    call = task(run, "call")
+    assert call["attempt_number"] == 1
+    child_runs = server.ok("GET", f"/api/2.1/jobs/runs/list?job_id={child}")["runs"]
+    assert [result(r) for r in child_runs] == ["SUCCESS", "FAILED"]
+    assert get_output(server, call["run_id"])["run_job_output"]["run_id"] == \
+        child_runs[0]["run_id"]
