@@ -466,13 +466,14 @@ static int update_write(struct call *c, struct store *st)
 	if (rc)
 		return set_error(c, err.status, err.code, "%s", err.message);
 	row_from_settings(&w->job, merged, w->job.creator);
-	json_int_t timeout = json_integer_value(json_object_get(merged, "timeout_seconds"));
-	json_decref(merged);
 	rc = store_job_update(st, &w->job);
-	if (rc != STORE_OK)
+	if (rc != STORE_OK) {
+		json_decref(merged);
 		return set_store_error(c, rc);
-	/* Of all settings, only the timeout reaches runs already going. */
-	runs_job_timeout(c->api->runs, w->job_id, timeout);
+	}
+	/* The timeout and the concurrency limit reach runs already there. */
+	runs_job_changed(c->api->runs, st, w->job_id, merged);
+	json_decref(merged);
 	set_reply(c, 200, json_object());
 	return 0;
 }
@@ -510,8 +511,8 @@ static int reset_write(struct call *c, struct store *st)
 	if (rc != STORE_OK)
 		return set_store_error(c, rc);
 	json_t *settings = json_loads(w->job.settings, 0, NULL);
-	runs_job_timeout(c->api->runs, w->job_id,
-			 json_integer_value(json_object_get(settings, "timeout_seconds")));
+	if (settings)
+		runs_job_changed(c->api->runs, st, w->job_id, settings);
 	json_decref(settings);
 	set_reply(c, 200, json_object());
 	return 0;

@@ -209,6 +209,9 @@ static int run_now_write(struct call *c, struct store *st)
 		.job_params = json_object_get(c->body, "job_parameters"),
 		.overrides = json_object_size(w->overrides) ? w->overrides : NULL,
 		.idem_token = w->token,
+		.queue = json_is_object(json_object_get(c->body, "queue")) ?
+				 json_object_get(c->body, "queue") :
+				 NULL,
 	};
 	int64_t id, number;
 	struct model_error err;
@@ -228,6 +231,11 @@ static void run_now(struct call *c)
 	struct model_error err;
 	if (arg_int64(c, "job_id", true, &w->job_id) < 0)
 		return;
+	json_t *q = json_object_get(c->body, "queue");
+	if (q && !json_is_null(q) &&
+	    (!json_is_object(q) || !json_is_boolean(json_object_get(q, "enabled"))))
+		return reply_error(c, 400, MODEL_INVALID,
+				   "queue must be an object with a boolean 'enabled'");
 	if (check_token(c->body, &w->token, &err) || check_params(c->body, &w->overrides, &err))
 		return reply_model_error(c, &err);
 	call_write(c, run_now_write);

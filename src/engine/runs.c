@@ -77,6 +77,8 @@ struct jrun {
 	bool cancel, timed_out;
 	int64_t deadline; /* job timeout, 0 none */
 	int64_t parent_task_run_id;
+	int max_concurrent; /* the job's max_concurrent_runs (job runs only) */
+	bool limited;	    /* a job run counted against that limit */
 	bool dirty, advance, finished;
 };
 
@@ -338,6 +340,9 @@ static struct jrun *jrun_new(struct runs *rs, json_t *doc)
 	r->parent_task_run_id = get_int(priv, "parent_task_run_id");
 	r->deadline = get_int(priv, "deadline");
 	r->cancel = json_is_true(json_object_get(priv, "cancel"));
+	r->limited = json_is_true(json_object_get(priv, "limited"));
+	r->max_concurrent = (int)json_integer_value(json_object_get(r->settings,
+								   "max_concurrent_runs"));
 	r->timed_out = json_is_true(json_object_get(priv, "timed_out"));
 	r->life = run_life_parse(
 		json_string_value(json_object_get(json_object_get(doc, "state"), "life_cycle_state")));
@@ -515,6 +520,92 @@ static int create_tasks(struct runs *rs, struct store *st, struct jrun *r)
 
 static void advance(struct runs *rs, struct store *st, struct jrun *r);
 
+/* --- per-job concurrency: max_concurrent_runs, the queue -------------------------- */
+
+/* Runs of the job that hold a slot: started and not finished. */
+static int slots_taken(const struct runs *rs, int64_t job_id)
+{
+	int n = 0;
+	for (const struct jrun *r = rs->active; r; r = r->next)
+		n += r->job_id == job_id && r->limited && !r->finished && r->life != RL_QUEUED;
+	return n;
+}
+
+static void queued_message(const struct jrun *r, char *msg, size_t n)
+{
+	snprintf(msg, n,
+		 "Queued: the job is at its maximum of %d concurrent runs (max_concurrent_runs); "
+		 "this run starts when one of them ends.",
+		 r->max_concurrent);
+}
+
+/* Where a new job run goes: now, to the queue, or nowhere (SKIPPED). */
+enum admission { ADMIT_RUN, ADMIT_QUEUE, ADMIT_SKIP };
+
+static enum admission admit(const struct runs *rs, const struct run_request *rq,
+			    const struct jrun *r)
+{
+	if (!r->limited || slots_taken(rs, r->job_id) < r->max_concurrent)
+		return ADMIT_RUN;
+	const json_t *q = rq->queue ? rq->queue : json_object_get(r->settings, "queue");
+	bool queue = json_is_true(json_object_get(q, "enabled"));
+	/* max_concurrent_runs 0 skips every run: no slot will ever free. */
+	return queue && r->max_concurrent > 0 ? ADMIT_QUEUE : ADMIT_SKIP;
+}
+
+static void set_run_state(struct jrun *r, enum run_life life, enum run_result res,
+			  enum run_term term, const char *msg, const char *queue_code)
+{
+	struct run_state_in s = {life, res, term, msg, false, queue_code};
+	run_doc_set_state(r->doc, &s);
+	r->life = life;
+	r->dirty = true;
+}
+
+/* Over the limit without a queue: the run ends at once, SKIPPED, and so do
+ * its tasks, none of which ever starts. */
+static void skip_run(struct jrun *r)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg),
+		 "Skipped: the job is already at its maximum of %d concurrent runs "
+		 "(max_concurrent_runs) and its queue is off.",
+		 r->max_concurrent);
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		struct run_state_in s = {RL_SKIPPED, RR_NONE, TERM_MAX_CONCURRENT_RUNS_EXCEEDED, msg,
+					 false, NULL};
+		run_doc_set_state(t->doc, &s);
+		t->life = RL_SKIPPED;
+		t->dirty = true;
+		r->nodes[i].done = true;
+	}
+	set_int(r->doc, "end_time", get_int(r->doc, "start_time"));
+	set_run_state(r, RL_SKIPPED, RR_NONE, TERM_MAX_CONCURRENT_RUNS_EXCEEDED, msg, NULL);
+	r->finished = true;
+}
+
+static void advance(struct runs *rs, struct store *st, struct jrun *r);
+
+/* Slots of job_id freed (a run ended, the limit rose): its oldest queued runs
+ * start, in arrival order, while slots are free. */
+static void promote(struct runs *rs, struct store *st, int64_t job_id)
+{
+	for (;;) {
+		struct jrun *oldest = NULL;
+		for (struct jrun *r = rs->active; r; r = r->next)
+			if (r->job_id == job_id && r->life == RL_QUEUED && !r->finished &&
+			    (!oldest || r->run_id < oldest->run_id))
+				oldest = r;
+		if (!oldest || slots_taken(rs, job_id) >= oldest->max_concurrent)
+			return;
+		int64_t now = now_ms(rs);
+		set_int(oldest->doc, "queue_duration", now - get_int(oldest->doc, "start_time"));
+		set_run_state(oldest, RL_PENDING, RR_NONE, TERM_NONE, "", NULL);
+		advance(rs, st, oldest);
+	}
+}
+
 /* The meta key that remembers the token of a deleted run. */
 static void token_key(const char *token, char *key, size_t n)
 {
@@ -566,6 +657,17 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 		return -1;
 	}
 	rc = create_tasks(rs, st, r);
+	/* Only runs of a saved job count against its max_concurrent_runs. */
+	r->limited = rq->type == RUN_TYPE_JOB_RUN;
+	json_object_set_new(run_doc_private(r->doc), "limited", json_boolean(r->limited));
+	enum admission a = admit(rs, rq, r);
+	if (a == ADMIT_QUEUE) {
+		char msg[256];
+		queued_message(r, msg, sizeof(msg));
+		set_run_state(r, RL_QUEUED, RR_NONE, TERM_NONE, msg, "MAX_CONCURRENT_RUNS_REACHED");
+	} else if (a == ADMIT_SKIP) {
+		skip_run(r);
+	}
 	r->dirty = true;
 	if (rc == STORE_OK)
 		rc = flush_run(st, r); /* now: the token must be taken in this batch */
@@ -581,7 +683,11 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 	rs->active = r;
 	*run_id = id;
 	*number_in_job = number;
-	if (rq->parent_task_run_id)
+	if (a == ADMIT_SKIP && rq->parent_task_run_id)
+		r->advance = true; /* its parent learns it at the next tick */
+	else if (a != ADMIT_RUN)
+		; /* queued: promote() starts it; skipped: done */
+	else if (rq->parent_task_run_id)
 		r->advance = true; /* by the next tick: see run_child_job */
 	else
 		advance(rs, st, r);
@@ -845,6 +951,8 @@ static void finish_run(struct runs *rs, struct store *st, struct jrun *r)
 	r->dirty = true;
 	if (r->parent_task_run_id)
 		child_finished(rs, st, r, res);
+	if (r->limited)
+		promote(rs, st, r->job_id);
 }
 
 /* Marks tasks that will never run once the run is cancelled. */
@@ -868,8 +976,14 @@ static void cancel_pending(struct jrun *r)
 static void advance(struct runs *rs, struct store *st, struct jrun *r)
 {
 	r->advance = false;
-	if (r->finished)
+	if (r->finished) {
+		/* A skipped child: its waiting parent task ends with it. */
+		if (r->parent_task_run_id && r->life == RL_SKIPPED)
+			child_finished(rs, st, r, RR_NONE);
 		return;
+	}
+	if (r->life == RL_QUEUED && !r->cancel)
+		return; /* promote() starts it */
 	if (r->cancel)
 		cancel_pending(r);
 	bool changed = true, running = false;
@@ -1224,20 +1338,24 @@ int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queu
 	return 0;
 }
 
-void runs_job_timeout(struct runs *rs, int64_t job_id, int64_t timeout_seconds)
+void runs_job_changed(struct runs *rs, struct store *st, int64_t job_id,
+		      const json_t *settings)
 {
+	int64_t timeout = json_integer_value(json_object_get(settings, "timeout_seconds"));
+	json_t *max = json_object_get(settings, "max_concurrent_runs");
 	for (struct jrun *r = rs->active; r; r = r->next) {
-		if (r->job_id != job_id || r->finished)
+		if (r->job_id != job_id || r->finished || !r->limited)
 			continue;
-		int64_t d = timeout_seconds > 0 ?
-				    get_int(r->doc, "start_time") + timeout_seconds * 1000 :
-				    0;
+		if (max)
+			r->max_concurrent = (int)json_integer_value(max);
+		int64_t d = timeout > 0 ? get_int(r->doc, "start_time") + timeout * 1000 : 0;
 		if (d == r->deadline)
 			continue;
 		r->deadline = d;
 		set_int(run_doc_private(r->doc), "deadline", d);
 		r->dirty = true; /* the next timer is asked again after this batch */
 	}
+	promote(rs, st, job_id);
 }
 
 /* Removes an attempt folder and everything in it: the task ran there and
@@ -1341,6 +1459,11 @@ static int tick_op(struct engine_op *op, struct store *st)
 	int64_t now = now_ms(rs);
 	for (struct jrun *r = rs->active; r; r = r->next)
 		tick_run(rs, st, r, now);
+	/* Queued runs whose slot freed while they were not watched (loaded
+	 * after a restart, a limit raised): promote() is cheap when full. */
+	for (struct jrun *r = rs->active; r; r = r->next)
+		if (r->life == RL_QUEUED && !r->finished)
+			promote(rs, st, r->job_id);
 	/* A finished child may have moved its parent: once more for those. */
 	for (struct jrun *r = rs->active; r; r = r->next)
 		if (r->advance)

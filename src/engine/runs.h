@@ -63,6 +63,7 @@ struct run_request {
 	const json_t *overrides;   /* run-now legacy parameters (object) or NULL */
 	const char *idem_token;	   /* NULL: none */
 	int64_t parent_task_run_id; /* RUN_JOB_TASK: the task run waiting for it */
+	const json_t *queue;	   /* run-now's queue ({enabled}) or NULL: as the job says */
 };
 
 /* Creates a run (engine thread, inside a transaction). With a token already
@@ -76,9 +77,11 @@ int runs_cancel(struct runs *rs, struct store *st, int64_t run_id, struct model_
 /* runs/cancel-all: every active run of job_id (or, with job_id 0 and
  * queued_only, every queued run). */
 int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queued_only);
-/* jobs/update or reset changed the job's timeout_seconds (0: none): it
- * applies to the job's active runs too, as the service does. */
-void runs_job_timeout(struct runs *rs, int64_t job_id, int64_t timeout_seconds);
+/* jobs/update or reset saved new settings: the timeout applies to the job's
+ * active runs too, as the service does, and a new max_concurrent_runs to
+ * its queue (a lower one stops nothing). Engine thread, inside the write. */
+void runs_job_changed(struct runs *rs, struct store *st, int64_t job_id,
+		      const json_t *settings);
 /* runs/delete: a finished job run and its attempt folders. */
 int runs_delete(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err);
 
