@@ -592,7 +592,6 @@ const struct route jobs_routes[] = {
 	{"POST", "jobs/update", VALL, jobs_update, 0},
 	{"POST", "jobs/reset", VALL, jobs_reset, 0},
 	{"POST", "jobs/delete", VALL, jobs_delete, 0},
-	{"POST", "jobs/runs/repair", V21 | V22, not_yet, ROUTE_RAW_BODY},
 	{"GET", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX},
 	{"PUT", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX | ROUTE_RAW_BODY},
 	{"PATCH", "permissions/jobs/", V20, not_yet, ROUTE_PREFIX | ROUTE_RAW_BODY},

@@ -435,19 +435,34 @@ static const json_t *first_attempt_if_retried(const struct loaded *l)
 	return json_array_get(l->attempts, 0);
 }
 
+/* repair_history: the ORIGINAL run (as it was before its first repair, or
+ * as it is), then one REPAIR item per repair, oldest first. */
 static json_t *repair_history(const struct loaded *l)
 {
-	json_t *ids = json_array();
-	size_t i;
-	json_t *a;
-	json_array_foreach(l->attempts, i, a)
-		json_array_append(ids, json_object_get(a, "run_id"));
-	json_t *item = json_pack("{s:s, s:O, s:O, s:O, s:O, s:o}", "type", "ORIGINAL", "start_time",
+	const json_t *priv = json_object_get(l->doc, RUN_DOC_PRIVATE);
+	json_t *orig = json_deep_copy(json_object_get(priv, "original"));
+	if (!orig) {
+		json_t *ids = json_array();
+		size_t i;
+		json_t *a;
+		json_array_foreach(l->attempts, i, a)
+			json_array_append(ids, json_object_get(a, "run_id"));
+		orig = json_pack("{s:O, s:O, s:O, s:O, s:o}", "start_time",
 				 json_object_get(l->doc, "start_time"), "end_time",
 				 json_object_get(l->doc, "end_time"), "state",
 				 json_object_get(l->doc, "state"), "status",
 				 json_object_get(l->doc, "status"), "task_run_ids", ids);
-	return json_pack("[o]", item);
+	}
+	json_object_set_new(orig, "type", json_string("ORIGINAL"));
+	json_t *out = json_pack("[o]", orig);
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(priv, "repairs"), i, r) {
+		json_t *item = json_deep_copy(r);
+		json_object_set_new(item, "type", json_string("REPAIR"));
+		json_array_append_new(out, item);
+	}
+	return out;
 }
 
 /* runs/get of a task run id: the task run, or through 2.0 the retry run. */
@@ -880,6 +895,77 @@ static void runs_delete_ep(struct call *c)
 	call_write(c, delete_write);
 }
 
+/* --- repair --------------------------------------------------------------------------------------- */
+
+struct repair_write {
+	struct repair_request rq;
+	json_t *overrides;
+};
+
+static void repair_write_free(void *p)
+{
+	struct repair_write *w = p;
+	json_decref(w->overrides);
+	free(w);
+}
+
+static int repair_write(struct call *c, struct store *st)
+{
+	struct repair_write *w = c->data;
+	int64_t id;
+	struct model_error err;
+	if (runs_repair(c->api->runs, st, &w->rq, &id, &err) != 0)
+		return set_error(c, err.status, err.code, "%s", err.message);
+	set_reply(c, 200, json_pack("{s:I}", "repair_id", (json_int_t)id));
+	return 0;
+}
+
+/* The body's choice of tasks: rerun_tasks or rerun_all_failed_tasks. */
+static int repair_choice(struct call *c, struct repair_request *rq)
+{
+	json_t *tasks = json_object_get(c->body, "rerun_tasks");
+	if (tasks && !json_is_null(tasks) && !json_is_array(tasks)) {
+		reply_error(c, 400, MODEL_INVALID, "rerun_tasks must be an array of task keys");
+		return -1;
+	}
+	rq->rerun_tasks = json_array_size(tasks) ? tasks : NULL;
+	if (arg_bool(c, "rerun_all_failed_tasks", &rq->rerun_all_failed) < 0 ||
+	    arg_bool(c, "rerun_dependent_tasks", &rq->rerun_dependents) < 0)
+		return -1;
+	if (rq->rerun_tasks && rq->rerun_all_failed) {
+		reply_error(c, 400, MODEL_INVALID,
+			    "Only one of rerun_tasks and rerun_all_failed_tasks may be given");
+		return -1;
+	}
+	if (!rq->rerun_tasks && !rq->rerun_all_failed) {
+		reply_error(c, 400, MODEL_INVALID,
+			    "Either rerun_tasks or rerun_all_failed_tasks must be given");
+		return -1;
+	}
+	return 0;
+}
+
+static void runs_repair_ep(struct call *c)
+{
+	struct repair_write *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	c->data = w;
+	c->data_free = repair_write_free;
+	struct model_error err;
+	int rc = arg_int64(c, "latest_repair_id", false, &w->rq.latest_repair_id);
+	if (arg_int64(c, "run_id", true, &w->rq.run_id) < 0 || rc < 0 || repair_choice(c, &w->rq))
+		return;
+	w->rq.has_latest = rc == 0;
+	if (check_params(c->body, &w->overrides, &err))
+		return reply_model_error(c, &err);
+	w->rq.overrides = w->overrides;
+	w->rq.job_params = json_is_object(json_object_get(c->body, "job_parameters")) ?
+				   json_object_get(c->body, "job_parameters") :
+				   NULL;
+	call_write(c, repair_write);
+}
+
 /* --- export -------------------------------------------------------------------------------------- */
 
 void runs_export(struct call *c); /* export.c */
@@ -894,5 +980,6 @@ const struct route runs_routes[] = {
 	{"POST", "jobs/runs/cancel", VALL, runs_cancel_ep, 0},
 	{"POST", "jobs/runs/cancel-all", VALL, runs_cancel_all_ep, 0},
 	{"POST", "jobs/runs/delete", VALL, runs_delete_ep, 0},
+	{"POST", "jobs/runs/repair", V21 | V22, runs_repair_ep, 0},
 	{NULL, NULL, 0, NULL, 0},
 };

@@ -726,6 +726,7 @@ static void fill_ctx(struct dynref_ctx *c, struct trun *t, json_t *facts)
 	c->job_id = r->job_id;
 	c->job_name = json_string_value(json_object_get(r->settings, "name"));
 	c->job_run_id = r->run_id;
+	c->repair_count = (int)json_array_size(json_object_get(priv, "repairs"));
 	c->start_ms = get_int(r->doc, "start_time");
 	c->trigger_ms = c->start_ms;
 	c->trigger_type = json_string_value(json_object_get(r->doc, "trigger"));
@@ -946,6 +947,13 @@ static void finish_run(struct runs *rs, struct store *st, struct jrun *r)
 	struct run_state_in s = {RL_TERMINATED, res, job_term(res, r), job_message(res, r),
 				 r->cancel || r->timed_out, NULL};
 	run_doc_set_state(r->doc, &s);
+	json_t *repairs = json_object_get(run_doc_private(r->doc), "repairs");
+	json_t *last = json_array_get(repairs, json_array_size(repairs) - 1);
+	if (last) { /* the repair that just ended: its history item */
+		set_int(last, "end_time", now);
+		json_object_set(last, "state", json_object_get(r->doc, "state"));
+		json_object_set(last, "status", json_object_get(r->doc, "status"));
+	}
 	r->life = RL_TERMINATED;
 	r->finished = true;
 	r->dirty = true;
@@ -1356,6 +1364,264 @@ void runs_job_changed(struct runs *rs, struct store *st, int64_t job_id,
 		r->dirty = true; /* the next timer is asked again after this batch */
 	}
 	promote(rs, st, job_id);
+}
+
+
+/* --- repair ------------------------------------------------------------------------ */
+
+static int load_task(void *arg, const struct store_run *row);
+
+/* The settings a repair uses: the job's current ones (a runs/submit run has
+ * only its own). */
+static json_t *repair_settings(struct store *st, const json_t *doc, struct model_error *err)
+{
+	const json_t *priv = json_object_get(doc, RUN_DOC_PRIVATE);
+	if (strcmp(json_string_value(json_object_get(doc, "run_type")), "SUBMIT_RUN") == 0)
+		return json_deep_copy(json_object_get(priv, "settings"));
+	struct store_job job;
+	int64_t job_id = get_int(doc, "job_id");
+	int rc = store_job_get(st, job_id, &job);
+	if (rc == STORE_NOT_FOUND) {
+		model_fail(err, 400, "INVALID_PARAMETER_VALUE", "Job %lld does not exist.",
+			   (long long)job_id);
+		return NULL;
+	}
+	if (rc != STORE_OK) {
+		store_failed(err, rc);
+		return NULL;
+	}
+	json_t *settings = json_loads(job.settings, 0, NULL);
+	store_job_release(&job);
+	if (!settings)
+		model_fail(err, 500, "INTERNAL_ERROR", "The job's settings cannot be read");
+	return settings;
+}
+
+/* latest_repair_id: absent on the first repair, the latest one after. */
+static int check_latest(const json_t *repairs, const struct repair_request *rq,
+			struct model_error *err)
+{
+	size_t n = json_array_size(repairs);
+	int64_t latest = n ? get_int(json_array_get(repairs, n - 1), "id") : 0;
+	if (n && !rq->has_latest)
+		return model_fail(err, 400, "INVALID_PARAMETER_VALUE",
+				  "latest_repair_id is required: run %lld has been repaired before "
+				  "(latest repair %lld)",
+				  (long long)rq->run_id, (long long)latest);
+	if (rq->has_latest && rq->latest_repair_id != latest)
+		return model_fail(err, 400, "INVALID_PARAMETER_VALUE",
+				  "latest_repair_id %lld is not the latest repair of run %lld%s%lld",
+				  (long long)rq->latest_repair_id, (long long)rq->run_id,
+				  n ? ": that is " : ": it has none; ", (long long)latest);
+	return 0;
+}
+
+/* Which tasks rerun: rerun_tasks (keys of the current settings) or the
+ * failed ones, then their dependants (dag_repair_select). A task the run
+ * never had (added to the job since) always runs. */
+static int repair_selection(struct jrun *r, const struct repair_request *rq, bool *out,
+			    struct model_error *err)
+{
+	bool *asked = calloc((size_t)r->n + 1, sizeof(*asked));
+	if (!asked)
+		return model_fail(err, 500, "INTERNAL_ERROR", "out of memory");
+	size_t i;
+	json_t *k;
+	json_array_foreach(rq->rerun_tasks, i, k) {
+		int idx = json_is_string(k) ? task_index(json_object_get(r->settings, "tasks"),
+							 json_string_value(k)) :
+					      -1;
+		if (idx < 0) {
+			free(asked);
+			return model_fail(err, 400, "INVALID_PARAMETER_VALUE",
+					  "rerun_tasks[%zu]: the job has no task %s", i,
+					  json_is_string(k) ? json_string_value(k) : "(not a string)");
+		}
+		asked[idx] = true;
+	}
+	for (int t = 0; t < r->n; t++)
+		if (!r->t[t].doc)
+			asked[t] = true;
+	dag_repair_select(r->nodes, r->n, asked, rq->rerun_all_failed, rq->rerun_dependents, out);
+	free(asked);
+	for (int t = 0; t < r->n; t++)
+		if (out[t])
+			return 0;
+	return model_fail(err, 400, "INVALID_PARAMETER_VALUE",
+			  "Nothing to repair: no task of run %lld matches the request",
+			  (long long)rq->run_id);
+}
+
+/* A new attempt of each selected task; the others keep their last one. */
+static int repair_tasks(struct runs *rs, struct store *st, struct jrun *r, const bool *sel,
+			json_t *ids)
+{
+	for (int i = 0; i < r->n; i++) {
+		struct trun *t = &r->t[i];
+		if (!sel[i]) {
+			t->dirty = false;
+			continue;
+		}
+		int64_t id;
+		int rc = store_counter_next(st, "run_ids", &id);
+		if (rc != STORE_OK)
+			return rc;
+		json_decref(t->doc);
+		t->run_id = id;
+		t->attempt = 0;
+		t->child_run_id = 0;
+		t->handle[0] = '\0';
+		t->doc = new_task_doc(rs, t->spec, id, 0, id);
+		r->nodes[i].done = false;
+		r->nodes[i].result = RR_NONE;
+		r->nodes[i].outcome = -1;
+		set_task_state(t, RL_PENDING, RR_NONE, TERM_NONE, "", false);
+		json_array_append_new(ids, json_integer(id));
+	}
+	return STORE_OK;
+}
+
+/* The history item of the run as it was before its first repair. */
+static void keep_original(json_t *doc, struct jrun *r)
+{
+	json_t *priv = run_doc_private(doc);
+	if (json_object_get(priv, "original"))
+		return;
+	json_t *ids = json_array();
+	for (int i = 0; i < r->n; i++)
+		if (r->t[i].doc)
+			json_array_append_new(ids, json_integer(r->t[i].run_id));
+	json_object_set_new(priv, "original",
+			    json_pack("{s:O, s:O, s:O, s:O, s:o}", "start_time",
+				      json_object_get(doc, "start_time"), "end_time",
+				      json_object_get(doc, "end_time"), "state",
+				      json_object_get(doc, "state"), "status",
+				      json_object_get(doc, "status"), "task_run_ids", ids));
+}
+
+/* New parameters of the repair replace the run's (reference §1: repair
+ * takes job_parameters and the legacy fields as run-now does). */
+static int repair_params(json_t *doc, const json_t *settings, const struct repair_request *rq,
+			 struct model_error *err)
+{
+	json_t *priv = run_doc_private(doc);
+	if (rq->overrides && json_object_size(rq->overrides)) {
+		json_object_set(priv, "overrides", (json_t *)rq->overrides);
+		json_object_set(doc, "overriding_parameters", (json_t *)rq->overrides);
+	}
+	if (!rq->job_params && !json_object_get(settings, "parameters"))
+		return 0;
+	json_t *given = rq->job_params ? (json_t *)rq->job_params : json_object();
+	json_t *eff, *shown;
+	int rc = effective_params(settings, given, &eff, &shown, err);
+	if (!rq->job_params)
+		json_decref(given);
+	if (rc == 0) {
+		json_object_set(priv, "job_params", eff);
+		json_object_set(doc, "job_parameters", shown);
+	}
+	json_decref(eff);
+	json_decref(shown);
+	return rc;
+}
+
+static struct jrun *load_for_repair(struct runs *rs, struct store *st,
+				    const struct repair_request *rq, struct model_error *err)
+{
+	struct store_run row = {0};
+	int rc = store_run_get(st, rq->run_id, &row);
+	json_t *doc = rc == STORE_OK && !row.parent_id ? json_loads(row.doc, 0, NULL) : NULL;
+	store_run_release(&row);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+		store_failed(err, rc);
+		return NULL;
+	}
+	if (!doc) {
+		model_fail(err, 400, "INVALID_PARAMETER_VALUE", "Run %lld does not exist.",
+			   (long long)rq->run_id);
+		return NULL;
+	}
+	json_t *settings = NULL;
+	if (check_latest(json_object_get(run_doc_private(doc), "repairs"), rq, err) != 0 ||
+	    !(settings = repair_settings(st, doc, err)) ||
+	    repair_params(doc, settings, rq, err) != 0) {
+		json_decref(settings);
+		json_decref(doc);
+		return NULL;
+	}
+	json_object_set_new(run_doc_private(doc), "settings", settings);
+	struct jrun *r = jrun_new(rs, doc);
+	if (r && store_run_children(st, r->run_id, load_task, r) != STORE_OK) {
+		jrun_free(r);
+		r = NULL;
+	}
+	if (!r)
+		model_fail(err, 500, "INTERNAL_ERROR", "Run %lld cannot be read",
+			   (long long)rq->run_id);
+	return r;
+}
+
+/* The run leaves its terminal state before the answer (SDK repair waiters
+ * read it at once): PENDING, no end, a new deadline, a history item. */
+static void reopen_run(struct runs *rs, struct jrun *r, int64_t repair_id, json_t *ids)
+{
+	int64_t now = now_ms(rs);
+	json_t *priv = run_doc_private(r->doc);
+	json_t *repairs = json_object_get(priv, "repairs");
+	if (!repairs) {
+		repairs = json_array();
+		json_object_set_new(priv, "repairs", repairs);
+	}
+	json_array_append_new(repairs, json_pack("{s:I, s:I, s:I, s:o}", "id", (json_int_t)repair_id,
+						 "start_time", (json_int_t)now, "end_time",
+						 (json_int_t)0, "task_run_ids", ids));
+	json_object_del(priv, "cancel");
+	json_object_del(priv, "timed_out");
+	r->cancel = r->timed_out = false;
+	int64_t timeout = get_int(r->settings, "timeout_seconds");
+	r->deadline = timeout > 0 ? now + timeout * 1000 : 0;
+	set_int(priv, "deadline", r->deadline);
+	set_int(r->doc, "end_time", 0);
+	r->max_concurrent = (int)get_int(r->settings, "max_concurrent_runs");
+	r->finished = false;
+	set_run_state(r, RL_PENDING, RR_NONE, TERM_NONE, "", NULL);
+	json_t *item = json_array_get(repairs, json_array_size(repairs) - 1);
+	json_object_set(item, "state", json_object_get(r->doc, "state"));
+	json_object_set(item, "status", json_object_get(r->doc, "status"));
+}
+
+int runs_repair(struct runs *rs, struct store *st, const struct repair_request *rq,
+		int64_t *repair_id, struct model_error *err)
+{
+	if (find_run(rs, rq->run_id) || find_task(rs, rq->run_id))
+		return model_fail(err, 400, "INVALID_STATE",
+				  "Run %lld is still active: only a finished run can be repaired",
+				  (long long)rq->run_id);
+	struct jrun *r = load_for_repair(rs, st, rq, err);
+	if (!r)
+		return -1;
+	bool *sel = calloc((size_t)r->n + 1, sizeof(*sel));
+	json_t *ids = json_array();
+	int rc = sel ? repair_selection(r, rq, sel, err) : model_fail(err, 500, "INTERNAL_ERROR",
+								      "out of memory");
+	int src = STORE_OK;
+	if (rc == 0)
+		keep_original(r->doc, r); /* before the tasks get new run ids */
+	if (rc == 0 && (src = store_counter_next(st, "run_ids", repair_id)) == STORE_OK)
+		src = repair_tasks(rs, st, r, sel, ids);
+	free(sel);
+	if (rc == 0 && src != STORE_OK)
+		rc = store_failed(err, src);
+	if (rc != 0) {
+		json_decref(ids);
+		jrun_free(r);
+		return -1;
+	}
+	reopen_run(rs, r, *repair_id, ids);
+	r->next = rs->active;
+	rs->active = r;
+	advance(rs, st, r);
+	return 0;
 }
 
 /* Removes an attempt folder and everything in it: the task ran there and

@@ -82,6 +82,24 @@ int runs_cancel_all(struct runs *rs, struct store *st, int64_t job_id, bool queu
  * its queue (a lower one stops nothing). Engine thread, inside the write. */
 void runs_job_changed(struct runs *rs, struct store *st, int64_t job_id,
 		      const json_t *settings);
+/* runs/repair of a finished job run. */
+struct repair_request {
+	int64_t run_id;
+	const json_t *rerun_tasks;   /* array of task keys, or NULL */
+	bool rerun_all_failed;
+	bool rerun_dependents;
+	bool has_latest;	     /* latest_repair_id was given */
+	int64_t latest_repair_id;
+	const json_t *job_params;    /* new job_parameters, or NULL */
+	const json_t *overrides;     /* new legacy parameters, or NULL */
+};
+
+/* Re-runs tasks of a finished run inside it, with the job's current
+ * settings; the run is PENDING again when this returns (SDK waiters read it
+ * at once). *repair_id identifies the repair. 0, or -1 with err. */
+int runs_repair(struct runs *rs, struct store *st, const struct repair_request *rq,
+		int64_t *repair_id, struct model_error *err);
+
 /* runs/delete: a finished job run and its attempt folders. */
 int runs_delete(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err);
 
