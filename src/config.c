@@ -51,6 +51,8 @@ static const struct setting settings[] = {
 	    "ms between SIGTERM and SIGKILL when a task is cancelled or times out (10000)"),
 	NUM(allow_local_files, 0, 1,
 	    "1: spark_python_task.python_file may name a file on this machine (0)"),
+	NUM(run_retention_days, 1, 36500,
+	    "finished runs older than this many days are deleted with their files (60)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -66,6 +68,7 @@ void config_defaults(struct config *cfg)
 	cfg->max_tags = 25;
 	snprintf(cfg->python, sizeof(cfg->python), "/usr/bin/python3");
 	cfg->task_grace_ms = 10000;
+	cfg->run_retention_days = 60;
 }
 
 static const struct setting *find_setting(const char *key)

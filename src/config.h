@@ -31,6 +31,7 @@ struct config {
 	char supervisor[PATH_MAX];  /* jobsd-supervisor; "" = next to the binary */
 	long task_grace_ms;	    /* SIGTERM to SIGKILL when a task is stopped */
 	long allow_local_files;	    /* 1: python_file may name a local absolute path */
+	long run_retention_days;    /* finished runs older than this are deleted (60) */
 };
 
 void config_defaults(struct config *cfg);

@@ -94,6 +94,10 @@ struct runs {
 	struct engine_op tick;
 	bool tick_queued;
 	int64_t tick_retry_at; /* a tick that could not run (no transaction): again then */
+	struct engine_op sweep; /* retention */
+	bool sweep_queued;
+	int64_t sweep_at;
+	json_t *swept;	       /* task run ids whose folders go once the sweep committed */
 	bool reload; /* memory is ahead of the store: reload after this batch */
 };
 
@@ -1249,6 +1253,8 @@ static int64_t next_timer(void *arg)
 {
 	struct runs *rs = arg;
 	int64_t due = rs->tick_retry_at ? rs->tick_retry_at : INT64_MAX;
+	if (rs->sweep_at && !rs->sweep_queued && rs->sweep_at < due)
+		due = rs->sweep_at;
 	for (struct jrun *r = rs->active; r; r = r->next) {
 		if (r->deadline && !r->cancel && !r->finished && r->deadline < due)
 			due = r->deadline;
@@ -1266,6 +1272,10 @@ static int64_t next_timer(void *arg)
 static void timer_due(void *arg)
 {
 	struct runs *rs = arg;
+	if (rs->sweep_at && !rs->sweep_queued && rs->sweep_at <= now_ms(rs)) {
+		rs->sweep_queued = true;
+		engine_submit(rs->e, &rs->sweep);
+	}
 	rs->tick_retry_at = 0;
 	queue_tick(rs);
 }
@@ -1688,6 +1698,78 @@ int runs_delete(struct runs *rs, struct store *st, int64_t run_id, struct model_
 	return 0;
 }
 
+
+/* --- retention ---------------------------------------------------------------------- */
+
+/* Runs deleted per transaction, and the pause between sweeps when nothing
+ * is left: the sweep never holds the engine for long. */
+#define SWEEP_BATCH 100
+#define SWEEP_EVERY_MS (10 * 60 * 1000)
+
+struct sweep_ctx {
+	struct store *st;
+	json_t *runs, *tasks;
+};
+
+static int sweep_row(void *arg, const struct store_run *row)
+{
+	struct sweep_ctx *c = arg;
+	json_array_append_new(c->runs, json_integer(row->run_id));
+	return 0;
+}
+
+/* One batch: the oldest finished runs past retention, their rows now, their
+ * folders after the commit (sweep_done). Idempotency tokens go with them:
+ * a token is kept as long as its run. */
+static int sweep_op(struct engine_op *op, struct store *st)
+{
+	struct runs *rs = (struct runs *)((char *)op - offsetof(struct runs, sweep));
+	rs->sweep_queued = false;
+	int64_t now = now_ms(rs);
+	struct store_run_query q = {.job_id = -1, .active = 0, .run_type = -1,
+				    .start_to = now - rs->cfg.retention_ms, .limit = SWEEP_BATCH};
+	struct sweep_ctx c = {st, json_array(), json_array()};
+	int rc = q.start_to > 0 ? store_run_list(st, &q, sweep_row, &c) : STORE_OK;
+	size_t i;
+	json_t *id;
+	json_array_foreach(c.runs, i, id) {
+		if (rc == STORE_OK)
+			rc = store_run_children(st, json_integer_value(id), collect_child, c.tasks);
+		if (rc == STORE_OK)
+			rc = store_run_delete(st, json_integer_value(id));
+	}
+	size_t n = json_array_size(c.runs);
+	json_decref(c.runs);
+	rs->sweep_at = now + (n == SWEEP_BATCH ? 0 : SWEEP_EVERY_MS);
+	if (rc != STORE_OK) {
+		json_decref(c.tasks);
+		rs->sweep_at = now + 1000;
+		return rc;
+	}
+	if (n)
+		log_info("runs: retention deleted %zu runs started before %lld", n,
+			 (long long)q.start_to);
+	json_decref(rs->swept);
+	rs->swept = c.tasks;
+	return 0;
+}
+
+static void sweep_done(struct engine_op *op, int run_rc, int commit_rc)
+{
+	struct runs *rs = (struct runs *)((char *)op - offsetof(struct runs, sweep));
+	if (rs->sweep_queued) { /* never ran: no transaction could begin */
+		rs->sweep_queued = false;
+		rs->sweep_at = now_ms(rs) + 1000;
+	}
+	size_t i;
+	json_t *id;
+	if (run_rc == 0 && commit_rc == STORE_OK)
+		json_array_foreach(rs->swept, i, id)
+			remove_attempt(rs, json_integer_value(id));
+	json_decref(rs->swept);
+	rs->swept = NULL;
+}
+
 /* --- the tick: events into transitions ------------------------------------------------ */
 
 static void on_exit_watch(struct engine_watch *w)
@@ -2032,6 +2114,9 @@ int runs_open(struct runs **out, struct engine *e, struct store *st, struct exec
 	rs->cfg.runtime_dir = rs->runtime_dir;
 	rs->cfg.base_url = rs->base_url;
 	rs->tick = (struct engine_op){.run = tick_op, .done = tick_done};
+	rs->sweep = (struct engine_op){.run = sweep_op, .done = sweep_done};
+	/* The first sweep soon after start, then every SWEEP_EVERY_MS. */
+	rs->sweep_at = cfg->retention_ms > 0 ? clock_now_ms(rs->clock) + 1000 : 0;
 	char runs_dir[PATH_MAX + 8];
 	snprintf(runs_dir, sizeof(runs_dir), "%s/runs", rs->data_dir);
 	int rc = fsio_mkdir_p(runs_dir, 0700);
@@ -2056,6 +2141,7 @@ void runs_close(struct runs *rs)
 {
 	if (!rs)
 		return;
+	json_decref(rs->swept);
 	while (rs->active) {
 		struct jrun *r = rs->active;
 		rs->active = r->next;

@@ -42,6 +42,7 @@ struct runs_config {
 	const char *base_url;	 /* run_page_url prefix, e.g. http://127.0.0.1:8080 */
 	int grace_ms;		 /* SIGTERM to SIGKILL when a task is stopped */
 	bool allow_local_files;	 /* python_file may name an absolute local path */
+	int64_t retention_ms;	 /* finished runs older than this are deleted; 0: never */
 };
 
 /* Loads the active runs (re-attaching to their tasks) and installs the
