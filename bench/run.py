@@ -49,7 +49,8 @@ def start_jobsd(work):
     data = work / "jobsd-data"
     log = open(work / "jobsd.log", "wb")
     proc = subprocess.Popen([str(BUILD / "jobsd"), "serve", "--data-dir", str(data), "--listen",
-                             "127.0.0.1:0", "--max-saved-jobs", "100000000"],
+                             "127.0.0.1:0", "--max-saved-jobs", "100000000",
+                             "--max-jobs-created-per-hour", "1000000"],
                             stdout=subprocess.PIPE, stderr=log, start_new_session=True)
     for line in proc.stdout:
         m = re.search(rb"export DATABRICKS_HOST=(\S+)", line)

@@ -53,6 +53,10 @@ static const struct setting settings[] = {
 	    "1: spark_python_task.python_file may name a file on this machine (0)"),
 	NUM(run_retention_days, 1, 36500,
 	    "finished runs older than this many days are deleted with their files (60)"),
+	NUM(max_concurrent_task_runs, 1, 1000000,
+	    "task runs running at once; a run that cannot start queues or gets 429 (1000)"),
+	NUM(max_jobs_created_per_hour, 1, 1000000,
+	    "jobs/create and runs/submit calls accepted in any hour; beyond, 429 (10000)"),
 };
 
 void config_defaults(struct config *cfg)
@@ -69,6 +73,8 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->python, sizeof(cfg->python), "/usr/bin/python3");
 	cfg->task_grace_ms = 10000;
 	cfg->run_retention_days = 60;
+	cfg->max_concurrent_task_runs = 1000;
+	cfg->max_jobs_created_per_hour = 10000;
 }
 
 static const struct setting *find_setting(const char *key)

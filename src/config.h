@@ -32,6 +32,8 @@ struct config {
 	long task_grace_ms;	    /* SIGTERM to SIGKILL when a task is stopped */
 	long allow_local_files;	    /* 1: python_file may name a local absolute path */
 	long run_retention_days;    /* finished runs older than this are deleted (60) */
+	long max_concurrent_task_runs; /* task runs running at once in the workspace (1000) */
+	long max_jobs_created_per_hour; /* jobs/create + runs/submit in any hour (10000) */
 };
 
 void config_defaults(struct config *cfg);

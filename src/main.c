@@ -250,6 +250,8 @@ static int start_runs(struct server *s, char *err, size_t errlen)
 		.grace_ms = (int)s->cfg.task_grace_ms,
 		.allow_local_files = s->cfg.allow_local_files != 0,
 		.retention_ms = s->cfg.run_retention_days * 86400000LL,
+		.max_task_runs = (int)s->cfg.max_concurrent_task_runs,
+		.max_created_per_hour = (int)s->cfg.max_jobs_created_per_hour,
 	};
 	if (runs_open(&s->runs, s->engine, s->store, s->exec, s->ws, &rc) < 0) {
 		snprintf(err, errlen, "cannot start the run engine");

@@ -17,6 +17,7 @@
 #include "api/internal.h"
 #include "config.h"
 #include "engine/runs.h"
+#include "http/server.h"
 #include "model/run_doc.h"
 #include "util/fsio.h"
 #include "util/strbuf.h"
@@ -27,6 +28,17 @@
 /* The JSON form of each legacy parameter field ({"jar_params":[...]}). */
 #define LEGACY_PARAMS_MAX 10000
 #define IDEM_TOKEN_MAX 64
+
+/* An error from the run engine; a 429 says when to come back. */
+static int run_error(struct call *c, const struct model_error *err)
+{
+	if (err->status == 429) {
+		char s[16];
+		snprintf(s, sizeof(s), "%d", runs_retry_after(c->api->runs));
+		http_add_header(c->req, "Retry-After", s);
+	}
+	return set_error(c, err->status, err->code, "%s", err->message);
+}
 
 static void reply_no_run(struct call *c, int64_t id)
 {
@@ -218,7 +230,7 @@ static int run_now_write(struct call *c, struct store *st)
 	rc = runs_create(c->api->runs, st, &rq, &id, &number, &err);
 	json_decref(settings);
 	if (rc != 0)
-		return set_error(c, err.status, err.code, "%s", err.message);
+		return run_error(c, &err);
 	json_t *r = json_pack("{s:I, s:I}", "run_id", (json_int_t)id, "number_in_job",
 			      (json_int_t)(c->version == 20 ? number : id));
 	set_reply(c, 200, r);
@@ -312,8 +324,14 @@ static int submit_write(struct call *c, struct store *st)
 		rq.run_name = "Untitled";
 	int64_t id, number;
 	struct model_error err;
+	/* runs/submit counts against the hourly creation limit, unless its
+	 * token names a run already made (then nothing is created). */
+	int retry = 1;
+	if ((!w->token || store_run_by_token(st, w->token, &id) != STORE_OK) &&
+	    runs_creation_allowed(c->api->runs, &retry, &err) != 0)
+		return run_error(c, &err);
 	if (runs_create(c->api->runs, st, &rq, &id, &number, &err) != 0)
-		return set_error(c, err.status, err.code, "%s", err.message);
+		return run_error(c, &err);
 	set_reply(c, 200, json_pack("{s:I}", "run_id", (json_int_t)id));
 	return 0;
 }

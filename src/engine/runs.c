@@ -98,6 +98,9 @@ struct runs {
 	bool sweep_queued;
 	int64_t sweep_at;
 	json_t *swept;	       /* task run ids whose folders go once the sweep committed */
+	int64_t *created;      /* ring of creation times (the hourly limit) */
+	int created_n, created_head;
+	int retry_after;       /* of the last 429 */
 	bool reload; /* memory is ahead of the store: reload after this batch */
 };
 
@@ -535,26 +538,51 @@ static int slots_taken(const struct runs *rs, int64_t job_id)
 	return n;
 }
 
-static void queued_message(const struct jrun *r, char *msg, size_t n)
+static void queued_message(const struct runs *rs, const struct jrun *r, bool workspace,
+			   char *msg, size_t n)
 {
-	snprintf(msg, n,
-		 "Queued: the job is at its maximum of %d concurrent runs (max_concurrent_runs); "
-		 "this run starts when one of them ends.",
-		 r->max_concurrent);
+	if (workspace)
+		snprintf(msg, n,
+			 "Queued: the workspace is at its limit of %d task runs running at once "
+			 "(max_concurrent_task_runs); this run starts when one of them ends.",
+			 rs->cfg.max_task_runs);
+	else
+		snprintf(msg, n,
+			 "Queued: the job is at its maximum of %d concurrent runs "
+			 "(max_concurrent_runs); this run starts when one of them ends.",
+			 r->max_concurrent);
 }
 
-/* Where a new job run goes: now, to the queue, or nowhere (SKIPPED). */
-enum admission { ADMIT_RUN, ADMIT_QUEUE, ADMIT_SKIP };
-
-static enum admission admit(const struct runs *rs, const struct run_request *rq,
-			    const struct jrun *r)
+/* Task runs holding a workspace slot: running, or about to be started. */
+static int task_slots_used(const struct runs *rs)
 {
-	if (!r->limited || slots_taken(rs, r->job_id) < r->max_concurrent)
-		return ADMIT_RUN;
-	const json_t *q = rq->queue ? rq->queue : json_object_get(r->settings, "queue");
+	int n = 0;
+	for (const struct jrun *r = rs->active; r; r = r->next)
+		for (int i = 0; i < r->n; i++)
+			n += r->t[i].life == RL_RUNNING || r->t[i].start_now;
+	return n;
+}
+
+static bool workspace_full(const struct runs *rs)
+{
+	return rs->cfg.max_task_runs > 0 && task_slots_used(rs) >= rs->cfg.max_task_runs;
+}
+
+/* Where a new run goes: now, to the queue (and why), nowhere (SKIPPED), or
+ * back to the client (429, nothing created). */
+enum admission { ADMIT_RUN, ADMIT_QUEUE_JOB, ADMIT_QUEUE_WORKSPACE, ADMIT_SKIP, ADMIT_REFUSE };
+
+static enum admission admit(const struct runs *rs, const struct run_request *rq, int64_t job_id)
+{
+	const json_t *q = rq->queue ? rq->queue : json_object_get(rq->settings, "queue");
 	bool queue = json_is_true(json_object_get(q, "enabled"));
-	/* max_concurrent_runs 0 skips every run: no slot will ever free. */
-	return queue && r->max_concurrent > 0 ? ADMIT_QUEUE : ADMIT_SKIP;
+	int max = (int)json_integer_value(json_object_get(rq->settings, "max_concurrent_runs"));
+	if (rq->type == RUN_TYPE_JOB_RUN && slots_taken(rs, job_id) >= max)
+		/* max_concurrent_runs 0 skips every run: no slot will ever free. */
+		return queue && max > 0 ? ADMIT_QUEUE_JOB : ADMIT_SKIP;
+	if (workspace_full(rs))
+		return queue ? ADMIT_QUEUE_WORKSPACE : ADMIT_REFUSE;
+	return ADMIT_RUN;
 }
 
 static void set_run_state(struct jrun *r, enum run_life life, enum run_result res,
@@ -601,7 +629,8 @@ static void promote(struct runs *rs, struct store *st, int64_t job_id)
 			if (r->job_id == job_id && r->life == RL_QUEUED && !r->finished &&
 			    (!oldest || r->run_id < oldest->run_id))
 				oldest = r;
-		if (!oldest || slots_taken(rs, job_id) >= oldest->max_concurrent)
+		if (!oldest || (oldest->limited && slots_taken(rs, job_id) >= oldest->max_concurrent) ||
+		    workspace_full(rs))
 			return;
 		int64_t now = now_ms(rs);
 		set_int(oldest->doc, "queue_duration", now - get_int(oldest->doc, "start_time"));
@@ -609,6 +638,38 @@ static void promote(struct runs *rs, struct store *st, int64_t job_id)
 		advance(rs, st, oldest);
 	}
 }
+
+/* --- the hourly creation limit ---------------------------------------------------- */
+
+#define HOUR_MS (3600 * 1000LL)
+
+int runs_creation_allowed(struct runs *rs, int *retry_s, struct model_error *err)
+{
+	int cap = rs->cfg.max_created_per_hour;
+	if (cap <= 0)
+		return 0;
+	if (!rs->created && !(rs->created = calloc((size_t)cap, sizeof(*rs->created))))
+		return model_fail(err, 500, "INTERNAL_ERROR", "out of memory");
+	int64_t now = now_ms(rs);
+	/* A ring of the last cap creation times: full and its oldest within the
+	 * hour means cap creations in the last hour. */
+	int64_t oldest = rs->created[rs->created_head];
+	if (rs->created_n == cap && oldest > now - HOUR_MS) {
+		*retry_s = (int)((oldest + HOUR_MS - now + 999) / 1000);
+		rs->retry_after = *retry_s;
+		return model_fail(err, 429, "REQUEST_LIMIT_EXCEEDED",
+				  "%d jobs and one-time runs were created in the last hour, the "
+				  "most allowed (max_jobs_created_per_hour); retry in %d s",
+				  cap, *retry_s);
+	}
+	rs->created[rs->created_head] = now;
+	rs->created_head = (rs->created_head + 1) % cap;
+	if (rs->created_n < cap)
+		rs->created_n++;
+	return 0;
+}
+
+int runs_retry_after(const struct runs *rs) { return rs->retry_after > 0 ? rs->retry_after : 1; }
 
 /* The meta key that remembers the token of a deleted run. */
 static void token_key(const char *token, char *key, size_t n)
@@ -633,6 +694,16 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 					  "The run created with idempotency token '%s' (run %s) "
 					  "has been deleted; use a new token",
 					  rq->idem_token, was);
+	}
+	/* Decided before anything is written: a 429 must create nothing. */
+	enum admission a = admit(rs, rq, rq->job_id);
+	if (a == ADMIT_REFUSE) {
+		rs->retry_after = 1;
+		return model_fail(err, 429, "REQUEST_LIMIT_EXCEEDED",
+				  "The workspace is at its limit of %d task runs running at once "
+				  "(max_concurrent_task_runs) and the job does not queue; no run was "
+				  "created",
+				  rs->cfg.max_task_runs);
 	}
 	json_t *eff, *shown;
 	if (effective_params(rq->settings, rq->job_params, &eff, &shown, err) != 0) {
@@ -664,11 +735,12 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 	/* Only runs of a saved job count against its max_concurrent_runs. */
 	r->limited = rq->type == RUN_TYPE_JOB_RUN;
 	json_object_set_new(run_doc_private(r->doc), "limited", json_boolean(r->limited));
-	enum admission a = admit(rs, rq, r);
-	if (a == ADMIT_QUEUE) {
+	if (a == ADMIT_QUEUE_JOB || a == ADMIT_QUEUE_WORKSPACE) {
 		char msg[256];
-		queued_message(r, msg, sizeof(msg));
-		set_run_state(r, RL_QUEUED, RR_NONE, TERM_NONE, msg, "MAX_CONCURRENT_RUNS_REACHED");
+		bool ws = a == ADMIT_QUEUE_WORKSPACE;
+		queued_message(rs, r, ws, msg, sizeof(msg));
+		set_run_state(r, RL_QUEUED, RR_NONE, TERM_NONE, msg,
+			      ws ? "ACTIVE_RUNS_LIMIT_REACHED" : "MAX_CONCURRENT_RUNS_REACHED");
 	} else if (a == ADMIT_SKIP) {
 		skip_run(r);
 	}
@@ -2142,6 +2214,7 @@ void runs_close(struct runs *rs)
 	if (!rs)
 		return;
 	json_decref(rs->swept);
+	free(rs->created);
 	while (rs->active) {
 		struct jrun *r = rs->active;
 		rs->active = r->next;

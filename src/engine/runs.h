@@ -43,6 +43,8 @@ struct runs_config {
 	int grace_ms;		 /* SIGTERM to SIGKILL when a task is stopped */
 	bool allow_local_files;	 /* python_file may name an absolute local path */
 	int64_t retention_ms;	 /* finished runs older than this are deleted; 0: never */
+	int max_task_runs;	 /* task runs running at once in the workspace; 0: no limit */
+	int max_created_per_hour; /* jobs/create + runs/submit per hour; 0: no limit */
 };
 
 /* Loads the active runs (re-attaching to their tasks) and installs the
@@ -71,6 +73,13 @@ struct run_request {
  * used, answers that run instead and creates nothing. 0, or -1 with err. */
 int runs_create(struct runs *rs, struct store *st, const struct run_request *rq, int64_t *run_id,
 		int64_t *number_in_job, struct model_error *err);
+
+/* The hourly creation limit (jobs/create and runs/submit count): 0 and the
+ * creation is counted, or -1 with a 429 in err (Retry-After: *retry_s). */
+int runs_creation_allowed(struct runs *rs, int *retry_s, struct model_error *err);
+
+/* runs_create answered 429 (no run made): the seconds a client should wait. */
+int runs_retry_after(const struct runs *rs);
 
 /* runs/cancel of a job run or a task run: asynchronous; a finished run is a
  * no-op. 0, or -1 with err (unknown run). */
