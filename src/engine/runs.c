@@ -101,6 +101,8 @@ struct runs {
 	int64_t *created;      /* ring of creation times (the hourly limit) */
 	int created_n, created_head;
 	int retry_after;       /* of the last 429 */
+	int64_t fail_backoff;  /* ms before ticking again after failed commits */
+	int64_t fail_logged;   /* when that was last logged */
 	bool reload; /* memory is ahead of the store: reload after this batch */
 };
 
@@ -1989,12 +1991,23 @@ static void post_commit(void *arg, int commit_rc)
 	struct runs *rs = arg;
 	if (commit_rc != STORE_OK || rs->reload) {
 		rs->reload = false;
-		log_warn("runs: a transaction failed (%s); reloading runs from the store",
-			 store_rc_name(commit_rc));
+		/* Reload, then try again after a pause that grows while the store
+		 * keeps failing (a full disk): never a busy loop of failed commits. */
+		int64_t now = now_ms(rs);
+		rs->fail_backoff = rs->fail_backoff ? rs->fail_backoff * 2 : 100;
+		if (rs->fail_backoff > 5000)
+			rs->fail_backoff = 5000;
+		if (now - rs->fail_logged >= 5000) {
+			log_warn("runs: a transaction failed (%s); runs reloaded from the store, "
+				 "retrying in %lld ms",
+				 store_rc_name(commit_rc), (long long)rs->fail_backoff);
+			rs->fail_logged = now;
+		}
 		load_active(rs);
-		queue_tick(rs);
+		rs->tick_retry_at = now + rs->fail_backoff;
 		return;
 	}
+	rs->fail_backoff = 0;
 	bool more = false;
 	for (struct jrun **pp = &rs->active; *pp;) {
 		struct jrun *r = *pp;

@@ -365,6 +365,23 @@ static int sq_begin(struct store *st)
 	return rc;
 }
 
+/* After a COMMIT whose sync failed, SQLite forgets the transaction in
+ * memory but its frames, commit frame included, may still sit in the WAL
+ * file: a crash before the next commit would replay them at the next open,
+ * bringing back a write its client was told failed. A TRUNCATE checkpoint
+ * copies only what the WAL index knows (earlier, durable commits) and
+ * empties the file. If even that fails, say so loudly: the disk is failing. */
+static void forget_failed_commit(struct sqlite_store *s)
+{
+	int logged = 0, ckpt = 0;
+	int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logged,
+					   &ckpt);
+	if (rc != SQLITE_OK)
+		log_error("store: after a failed commit, the WAL could not be emptied (%s): a crash "
+			  "now could bring that write back",
+			  sqlite3_errstr(rc));
+}
+
 static int sq_commit(struct store *st)
 {
 	struct sqlite_store *s = S(st);
@@ -375,6 +392,8 @@ static int sq_commit(struct store *st)
 		run_simple(s, ST_ROLLBACK);
 	}
 	tx_owner = NULL;
+	if (rc == STORE_EIO)
+		forget_failed_commit(s);
 	return rc;
 }
 

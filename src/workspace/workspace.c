@@ -1017,6 +1017,11 @@ static int import_locked(struct workspace *ws, const struct plan *p,
 			 strerror(errno));
 	if (fsync(dirfd) < 0) {
 		rc = fs_error(err, -errno, p->path, "write");
+		/* A new object the client is told failed must not stay behind
+		 * (its retry would meet RESOURCE_ALREADY_EXISTS). An overwrite has
+		 * already replaced the old content: that cannot be undone here. */
+		if (!exists)
+			unlinkat(dirfd, p->disk, 0);
 		goto out;
 	}
 	log_info("workspace: imported '%s' as %s (%zu bytes)", p->path,
