@@ -879,3 +879,6 @@ def test_a_run_ends_success_after_jobsd_is_killed_and_restarted(server, tmp_path
     assert result(task(run, "p")) == "SUCCESS"
     assert result(task(run, "after")) == "SUCCESS"
     assert task(run, "p")["run_id"] == t["run_id"]  # re-attached, not re-run
+    # its full output, written across the restart, is there
+    logs = get_output(server, t["run_id"])["logs"]
+    assert logs.startswith("task pid ") and logs.count("task pid") == 1
