@@ -55,6 +55,7 @@ struct trun {
 	bool exited;		   /* the watch fired: read the status */
 	bool cancel_now;	   /* signal after the commit */
 	bool cancel_asked;	   /* runs/cancel named this task: never retried */
+	bool finding;		   /* started by a jobsd that died, identity not known yet */
 	bool cancel_sent;
 	bool dirty;
 };
@@ -1077,7 +1078,8 @@ static void advance(struct runs *rs, struct store *st, struct jrun *r)
 		changed = false;
 		for (int i = 0; i < r->n && !r->cancel; i++) {
 			struct trun *t = &r->t[i];
-			if (task_done(t) || t->life != RL_PENDING || t->start_now || t->fail_msg)
+			if (task_done(t) || t->life != RL_PENDING || t->start_now || t->fail_msg ||
+			    t->finding)
 				continue;
 			enum run_result res;
 			const char *why = NULL;
@@ -1305,6 +1307,8 @@ static void settle_child(struct runs *rs, struct store *st, struct trun *t)
 
 static void request_cancel(struct jrun *r, bool timeout);
 
+static void reattach(struct runs *rs, struct trun *t);
+
 static void run_timers(struct jrun *r, int64_t now)
 {
 	if (r->deadline && now >= r->deadline && !r->finished && !r->cancel)
@@ -1313,7 +1317,10 @@ static void run_timers(struct jrun *r, int64_t now)
 		struct trun *t = &r->t[i];
 		if (t->poll_at && now >= t->poll_at) {
 			t->poll_at = 0;
-			t->exited = true;
+			if (t->finding)
+				reattach(r->rs, t);
+			else
+				t->exited = true;
 		}
 		if (t->life == RL_WAITING_FOR_RETRY && now >= t->retry_at) {
 			set_task_state(t, RL_PENDING, RR_NONE, TERM_NONE, "", false);
@@ -2046,13 +2053,27 @@ static void reattach(struct runs *rs, struct trun *t)
 		return;
 	json_t *priv = run_doc_private(t->doc);
 	const char *h = json_string_value(json_object_get(priv, "handle"));
+	t->finding = false;
 	if (h) {
 		snprintf(t->handle, sizeof(t->handle), "%s", h);
-	} else if (t->life != RL_PENDING ||
-		   rs->ex->ops->find(rs->ex, dir, t->handle, sizeof(t->handle)) != 0) {
+	} else if (t->life != RL_PENDING) {
 		t->handle[0] = '\0';
 		return;
 	} else {
+		int rc = rs->ex->ops->find(rs->ex, dir, t->handle, sizeof(t->handle));
+		if (rc == -EAGAIN) {
+			/* Its supervisor lives but has not said who it is yet: ask
+			 * again shortly; starting another would run the task twice. */
+			t->handle[0] = '\0';
+			t->finding = true;
+			t->poll_at = clock_now_ms(rs->clock) + 50;
+			return;
+		}
+		if (rc != 0) {
+			t->handle[0] = '\0';
+			t->run->advance = true; /* never started: the graph starts it */
+			return;
+		}
 		/* Started, never recorded: it is RUNNING, from its own start. */
 		json_object_set_new(priv, "handle", json_string(t->handle));
 		set_int(t->doc, "start_time", clock_now_ms(rs->clock));

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -230,6 +231,32 @@ static int format_handle(const struct handle *h, char *out, size_t n)
 {
 	int len = snprintf(out, n, HANDLE_PREFIX "%d:%llu:%s", (int)h->pid, h->ticks, h->boot);
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+/* Opens and locks DIR/lock (the attempt lock); the fd, or -errno. */
+static int open_lock(const char *attempt_dir)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/lock", attempt_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		return e == EWOULDBLOCK ? -EAGAIN : -e;
+	}
+	return fd;
+}
+
+/* Whether a supervisor of this attempt folder is alive: it holds the lock. */
+static bool lock_held(const char *attempt_dir)
+{
+	int fd = open_lock(attempt_dir);
+	if (fd >= 0)
+		close(fd);
+	return fd == -EAGAIN;
 }
 
 int exec_local_handle_from_dir(const char *attempt_dir, char *handle, size_t n)
@@ -440,9 +467,21 @@ static int local_start(struct executor *ex, const struct exec_spec *spec, char *
 	posix_spawnattr_setsigmask(&attr, &mask);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	static const char *const no_env[] = {NULL};
+	/* The attempt lock, held by the supervisor as its fd 3 for its whole
+	 * life: local_find() learns from it that an attempt started even if
+	 * jobsd died before the supervisor wrote its file. */
+	int lock = open_lock(spec->attempt_dir);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (lock >= 0)
+		posix_spawn_file_actions_adddup2(&fa, lock, 3);
 	pid_t pid;
-	int rc = posix_spawn(&pid, l->supervisor, NULL, &attr, (char *const *)av,
-			     (char *const *)(spec->envp ? spec->envp : no_env));
+	int rc = lock < 0 ? -lock :
+			    posix_spawn(&pid, l->supervisor, &fa, &attr, (char *const *)av,
+					(char *const *)(spec->envp ? spec->envp : no_env));
+	posix_spawn_file_actions_destroy(&fa);
+	if (lock >= 0)
+		close(lock); /* the supervisor's copy keeps the lock */
 	posix_spawnattr_destroy(&attr);
 	free(av);
 	if (rc != 0) {
@@ -582,10 +621,15 @@ static void local_close(struct executor *ex)
 	free(l);
 }
 
+/* -EAGAIN: a supervisor holds the attempt lock but has not written its
+ * file yet (started, not yet known): ask again soon, never start another. */
 static int local_find(struct executor *ex, const char *attempt_dir, char *handle, size_t n)
 {
 	(void)ex;
-	return exec_local_handle_from_dir(attempt_dir, handle, n);
+	int rc = exec_local_handle_from_dir(attempt_dir, handle, n);
+	if (rc == -ENOENT && lock_held(attempt_dir))
+		rc = exec_local_handle_from_dir(attempt_dir, handle, n) == 0 ? 0 : -EAGAIN;
+	return rc;
 }
 
 static const struct executor_backend local_backend = {

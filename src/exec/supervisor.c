@@ -228,6 +228,9 @@ static void signal_task(pid_t task, int sig)
 		killpg(task, SIGCONT);
 }
 
+/* The attempt lock's descriptor (see main). */
+#define LOCK_FD 3
+
 int main(int argc, char **argv)
 {
 	/* Signals are read with sigtimedwait() only. jobsd spawns us with
@@ -243,12 +246,17 @@ int main(int argc, char **argv)
 	/* jobsd's stderr may be a pipe whose reader is gone. */
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Nothing of jobsd (sockets, the database) may leak into tasks. */
-	if (close_range(3, ~0U, 0) < 0) { /* kernels before 5.9 */
+	/* Nothing of jobsd (sockets, the database) may leak into tasks. fd 3
+	 * is the attempt's lock (jobsd's local.c puts it there): held for as
+	 * long as this process lives, it tells a restarted jobsd that this
+	 * attempt started even before the 'supervisor' file exists. The task
+	 * does not get it (close-on-exec). */
+	if (close_range(LOCK_FD + 1, ~0U, 0) < 0) { /* kernels before 5.9 */
 		long max = sysconf(_SC_OPEN_MAX);
-		for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		for (long fd = LOCK_FD + 1; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
 			close((int)fd);
 	}
+	fcntl(LOCK_FD, F_SETFD, FD_CLOEXEC);
 
 	const char *dir = NULL, *cwd = NULL;
 	int64_t timeout_ms = 0, grace_ms = DEFAULT_GRACE_MS;
