@@ -1807,10 +1807,10 @@ static int sweep_op(struct engine_op *op, struct store *st)
 	struct runs *rs = (struct runs *)((char *)op - offsetof(struct runs, sweep));
 	rs->sweep_queued = false;
 	int64_t now = now_ms(rs);
-	struct store_run_query q = {.job_id = -1, .active = 0, .run_type = -1,
-				    .start_to = now - rs->cfg.retention_ms, .limit = SWEEP_BATCH};
+	int64_t cutoff = now - rs->cfg.retention_ms;
 	struct sweep_ctx c = {st, json_array(), json_array()};
-	int rc = q.start_to > 0 ? store_run_list(st, &q, sweep_row, &c) : STORE_OK;
+	int rc = cutoff > 0 ? store_run_list_expired(st, cutoff, SWEEP_BATCH, sweep_row, &c) :
+			      STORE_OK;
 	size_t i;
 	json_t *id;
 	json_array_foreach(c.runs, i, id) {
@@ -1829,7 +1829,7 @@ static int sweep_op(struct engine_op *op, struct store *st)
 	}
 	if (n)
 		log_info("runs: retention deleted %zu runs started before %lld", n,
-			 (long long)q.start_to);
+			 (long long)cutoff);
 	json_decref(rs->swept);
 	rs->swept = c.tasks;
 	return 0;

@@ -76,6 +76,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX runs_by_parent ON runs(parent_id, run_id);"
 	"CREATE INDEX runs_by_job ON runs(job_id, run_id) WHERE parent_id = 0;"
 	"CREATE INDEX runs_active ON runs(run_id) WHERE active = 1 AND parent_id = 0;",
+	/* 3: the retention sweep's finished job runs by start time. */
+	"CREATE INDEX runs_done_by_start ON runs(start_ms) WHERE active = 0 AND parent_id = 0;",
 };
 
 enum stmt_id {
@@ -107,6 +109,7 @@ enum stmt_id {
 	ST_RUN_GET,
 	ST_RUN_CHILDREN,
 	ST_RUN_ACTIVE,
+	ST_RUN_EXPIRED,
 	ST_RUN_DELETE,
 	ST_RUN_BY_TOKEN,
 	ST_COUNTER_NEXT,
@@ -161,8 +164,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       "run_type = ?4, active = ?5, start_ms = ?6, idem_token = ?7, doc = ?8",
 	[ST_RUN_GET] = "SELECT " RUN_COLS " FROM runs WHERE run_id = ?1",
 	[ST_RUN_CHILDREN] = "SELECT " RUN_COLS " FROM runs WHERE parent_id = ?1 ORDER BY run_id",
-	[ST_RUN_ACTIVE] = "SELECT " RUN_COLS " FROM runs WHERE active = 1 AND parent_id = 0 "
-			  "ORDER BY run_id",
+	/* INDEXED BY: without statistics SQLite prefers the equality on
+	 * runs_by_parent and reads every job run (130 ms at 200,000 runs, at
+	 * each start); the partial index holds only the active ones. */
+	[ST_RUN_ACTIVE] = "SELECT " RUN_COLS " FROM runs INDEXED BY runs_active "
+			  "WHERE active = 1 AND parent_id = 0 ORDER BY run_id",
+	[ST_RUN_EXPIRED] = "SELECT " RUN_COLS " FROM runs INDEXED BY runs_done_by_start "
+			   "WHERE active = 0 AND parent_id = 0 AND start_ms <= ?1 "
+			   "ORDER BY start_ms LIMIT ?2",
 	[ST_RUN_DELETE] = "DELETE FROM runs WHERE run_id = ?1 OR parent_id = ?1",
 	[ST_RUN_BY_TOKEN] = "SELECT run_id FROM runs WHERE idem_token = ?1",
 	[ST_COUNTER_NEXT] = "INSERT INTO counters(name, n) VALUES (?1, 1) "
@@ -964,6 +973,18 @@ static int sq_run_list_active(struct store *st, int (*cb)(void *, const struct s
 	return each_run(c, q, cb, arg, "active runs");
 }
 
+static int sq_run_list_expired(struct store *st, int64_t before_ms, int limit,
+			       int (*cb)(void *, const struct store_run *), void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_RUN_EXPIRED) : NULL;
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, before_ms);
+	sqlite3_bind_int(q, 2, limit);
+	return each_run(c, q, cb, arg, "expired runs");
+}
+
 static sqlite3_stmt *run_list_stmt(struct conn *c, bool by_job, bool up)
 {
 	int slot = by_job + 2 * up;
@@ -1170,6 +1191,7 @@ static const struct store_backend sqlite_backend = {
 	.run_children = sq_run_children,
 	.run_list = sq_run_list,
 	.run_list_active = sq_run_list_active,
+	.run_list_expired = sq_run_list_expired,
 	.run_delete = sq_run_delete,
 	.run_by_token = sq_run_by_token,
 	.counter_next = sq_counter_next,

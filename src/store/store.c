@@ -164,3 +164,9 @@ int store_counter_next(struct store *st, const char *name, int64_t *out)
 }
 
 int store_job_reserve_id(struct store *st, int64_t *out) { return st->ops->job_reserve_id(st, out); }
+
+int store_run_list_expired(struct store *st, int64_t before_ms, int limit,
+			   int (*cb)(void *, const struct store_run *), void *arg)
+{
+	return st->ops->run_list_expired(st, before_ms, limit, cb, arg);
+}

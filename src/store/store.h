@@ -187,6 +187,10 @@ int store_run_list(struct store *st, const struct store_run_query *q,
 /* Every job run that is not terminal (start-up recovery). */
 int store_run_list_active(struct store *st, int (*cb)(void *arg, const struct store_run *r),
 			  void *arg);
+/* Finished job runs that started at or before before_ms, oldest first, at
+ * most limit (the retention sweep). */
+int store_run_list_expired(struct store *st, int64_t before_ms, int limit,
+			   int (*cb)(void *arg, const struct store_run *r), void *arg);
 /* Deletes a run and its task runs. */
 int store_run_delete(struct store *st, int64_t run_id);
 /* The job run holding token; STORE_NOT_FOUND if none. */
@@ -236,6 +240,8 @@ struct store_backend {
 			int (*cb)(void *, const struct store_run *), void *arg);
 	int (*run_list_active)(struct store *st, int (*cb)(void *, const struct store_run *),
 			       void *arg);
+	int (*run_list_expired)(struct store *st, int64_t before_ms, int limit,
+				int (*cb)(void *, const struct store_run *), void *arg);
 	int (*run_delete)(struct store *st, int64_t run_id);
 	int (*run_by_token)(struct store *st, const char *token, int64_t *run_id);
 	int (*counter_next)(struct store *st, const char *name, int64_t *out);

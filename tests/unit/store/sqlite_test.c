@@ -151,7 +151,7 @@ static void test_open_creates_schema(void **state)
 	char buf[16];
 	assert_int_equal(store_meta_get(f->st, "anything", buf, sizeof(buf)), STORE_NOT_FOUND);
 
-	/* Look at the file with SQLite itself: WAL mode, schema version 2, the
+	/* Look at the file with SQLite itself: WAL mode, schema version 3, the
 	 * tables and the counter row. */
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -162,7 +162,7 @@ static void test_open_creates_schema(void **state)
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT group_concat(name, ',') FROM (SELECT name FROM "
@@ -890,6 +890,14 @@ static void test_run_list_filters(void **state)
 	assert_int_equal(ids[1], 2);
 	memset(ids, 0, sizeof(ids));
 	assert_int_equal(store_run_list_active(f->st, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 2);
+	/* finished runs started at or before 300, oldest first */
+	memset(ids, 0, sizeof(ids));
+	assert_int_equal(store_run_list_expired(f->st, 300, 10, count_row, ids), STORE_OK);
+	assert_int_equal(ids[0], 3);
+	assert_int_equal(ids[1], 1);
+	memset(ids, 0, sizeof(ids));
+	assert_int_equal(store_run_list_expired(f->st, 300, 2, count_row, ids), STORE_OK);
 	assert_int_equal(ids[0], 2);
 }
 
