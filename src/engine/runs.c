@@ -748,8 +748,10 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 		skip_run(r);
 	}
 	r->dirty = true;
-	if (rc == STORE_OK)
-		rc = flush_run(st, r); /* now: the token must be taken in this batch */
+	/* A token must be taken at once (a duplicate in the same batch must
+	 * find it); without one the rows are written once, in pre_commit. */
+	if (rc == STORE_OK && rq->idem_token)
+		rc = flush_run(st, r);
 	if (rc != STORE_OK) {
 		jrun_free(r);
 		if (rc == STORE_CONFLICT)
