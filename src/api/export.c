@@ -32,6 +32,7 @@
 #include "api/internal.h"
 #include "config.h"
 #include "engine/runs.h"
+#include "model/run.h"
 #include "model/run_doc.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
@@ -165,19 +166,6 @@ struct target {
 
 static void target_release(struct target *t) { json_decref(t->task); }
 
-/* store_run_children callback: keeps the last row's doc (rows come in run
- * id order, so the latest attempt of a single-task run). */
-static int latest_child(void *arg, const struct store_run *row)
-{
-	json_t **doc = arg;
-	json_t *d = json_loads(row->doc, 0, NULL);
-	if (d) {
-		json_decref(*doc);
-		*doc = d;
-	}
-	return 0;
-}
-
 /* The kind member of a task doc ("spark_python_task"...), for messages. */
 static const char *task_kind(const json_t *task)
 {
@@ -187,11 +175,24 @@ static const char *task_kind(const json_t *task)
 	return "non-notebook";
 }
 
-/* The doc of run id and its row's ids. 0, or -1 after replying. */
-static int load_doc(struct call *c, int64_t id, json_t **doc, struct target *t)
+/* Loads the task run that id names (a task run, or the one task of a
+ * single-task-format job run) and checks it is a notebook task. 0, or -1
+ * after replying. */
+static int find_target(struct call *c, int64_t id, struct target *t)
 {
-	struct store_run row;
-	int rc = store_run_get(c->api->store, id, &row);
+	memset(t, 0, sizeof(*t));
+	struct run_read r;
+	int rc = run_read(c->api->store, id, &r);
+	if (rc == STORE_OK && r.parent) {
+		t->task = json_incref(r.doc);
+		t->job_run_id = r.parent;
+	} else if (rc == STORE_OK && run_single_task(r.doc) && json_array_size(r.tasks)) {
+		t->task = json_incref(json_array_get(r.tasks, 0));
+		t->job_run_id = id;
+	}
+	t->job_id = r.job_id;
+	bool single = rc == STORE_OK && !r.parent && run_single_task(r.doc);
+	run_read_free(&r);
 	if (rc == STORE_NOT_FOUND) {
 		/* SDKs match this text. */
 		reply_error(c, 400, MODEL_INVALID, "Run %" PRId64 " does not exist.", id);
@@ -201,28 +202,7 @@ static int load_doc(struct call *c, int64_t id, json_t **doc, struct target *t)
 		reply_store_error(c, rc);
 		return -1;
 	}
-	t->job_id = row.job_id;
-	t->job_run_id = row.parent_id ? row.parent_id : id;
-	*doc = json_loads(row.doc, 0, NULL);
-	store_run_release(&row);
-	if (!*doc) {
-		reply_error(c, 500, "INTERNAL_ERROR",
-			    "The record of run %" PRId64 " cannot be read", id);
-		return -1;
-	}
-	return 0;
-}
-
-/* The task run a job run stands for: the latest attempt of its one task
- * when it has the single-task format, as get-output reads it. Takes doc.
- * 0 with *task, or -1 after replying. */
-static int job_run_task(struct call *c, int64_t id, json_t *doc, json_t **task)
-{
-	bool single =
-		json_is_true(json_object_get(json_object_get(doc, RUN_DOC_PRIVATE), "single_task"));
-	json_decref(doc);
-	*task = NULL;
-	if (!single) {
+	if (!t->task && !single) {
 		reply_error(c, 400, MODEL_INVALID,
 			    "Run %" PRId64 " is a job run with multiple tasks; runs/export exports "
 			    "one notebook task run: give the run_id of one of its tasks "
@@ -230,34 +210,11 @@ static int job_run_task(struct call *c, int64_t id, json_t *doc, json_t **task)
 			    id);
 		return -1;
 	}
-	int rc = store_run_children(c->api->store, id, latest_child, task);
-	if (rc != STORE_OK) {
-		json_decref(*task);
-		*task = NULL;
-		reply_store_error(c, rc);
-		return -1;
-	}
-	if (!*task) {
+	if (!t->task) {
 		reply_error(c, 400, "INVALID_STATE",
 			    "Run %" PRId64 " has no task run yet: nothing to export", id);
 		return -1;
 	}
-	return 0;
-}
-
-/* Loads the task run that id names (a task run, or the one task of a
- * single-task-format job run) and checks it is a notebook task. 0, or -1
- * after replying. */
-static int find_target(struct call *c, int64_t id, struct target *t)
-{
-	memset(t, 0, sizeof(*t));
-	json_t *doc;
-	if (load_doc(c, id, &doc, t) != 0)
-		return -1;
-	if (t->job_run_id != id)
-		t->task = doc;
-	else if (job_run_task(c, id, doc, &t->task) != 0)
-		return -1;
 	t->run_id = json_integer_value(json_object_get(t->task, "run_id"));
 	if (!t->run_id)
 		t->run_id = id;
@@ -287,10 +244,8 @@ static const char *state_member(const json_t *task, const char *key)
 
 static bool terminal(const json_t *task)
 {
-	const char *life = state_member(task, "life_cycle_state");
-	return state_member(task, "result_state") ||
-	       (life && (strcmp(life, "TERMINATED") == 0 || strcmp(life, "SKIPPED") == 0 ||
-			 strcmp(life, "INTERNAL_ERROR") == 0));
+	int life = run_life_parse(state_member(task, "life_cycle_state"));
+	return state_member(task, "result_state") || (life >= 0 && run_life_terminal(life));
 }
 
 /* --- reading the attempt folder ------------------------------------------------------------ */

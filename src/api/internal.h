@@ -69,6 +69,8 @@ void set_reply(struct call *c, int status, json_t *value); /* steals value */
 int set_error(struct call *c, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int set_store_error(struct call *c, int rc);
+/* An error of the run engine (engine/runs.h); a 429 gets its Retry-After. */
+int set_run_error(struct call *c, const struct model_error *err);
 
 /* Defers the request and hands write() to the engine. write returns 0 to
  * keep its changes; non-zero undoes them (it should have set an error). */
@@ -87,6 +89,25 @@ char *page_token_make(char kind, int64_t n); /* malloc'd */
 /* 0 with *kind (one of kinds) and *n <= max; else replies 400 and -1. */
 int page_token_read(struct call *c, const char *token, const char *kinds, int64_t max, char *kind,
 		    int64_t *n);
+
+/* --- runs as read from the store (runs.c) ---------------------------------------------
+ * A run as the store holds it (model/run_doc.h). For a job run: the latest
+ * attempt of each task in the order of its tasks, and every attempt, oldest
+ * first. */
+struct run_read {
+	json_t *doc;
+	int64_t job_id;
+	int64_t parent;	     /* a task run: its job run; 0 for a job run */
+	const json_t *order; /* the run's settings.tasks (borrowed from doc) */
+	json_t *tasks;
+	json_t *attempts;
+};
+
+/* STORE_OK, STORE_NOT_FOUND or a store failure; r must be freed either way. */
+int run_read(struct store *st, int64_t id, struct run_read *r);
+void run_read_free(struct run_read *r);
+/* Whether a job run has the 2.0 single-task format (its one task stands for it). */
+bool run_single_task(const json_t *job_doc);
 
 /* --- authentication (auth.c) -------------------------------------------------------- */
 /* 0 when the call carries a valid bearer token (c->user is set); otherwise

@@ -209,14 +209,9 @@ static int create_write(struct call *c, struct store *st)
 				 "The workspace already holds %" PRId64
 				 " jobs, the most it may hold (max_saved_jobs); delete jobs first",
 				 n);
-	int retry = 1;
 	struct model_error err;
-	if (runs_creation_allowed(c->api->runs, &retry, &err) != 0) {
-		char s[16];
-		snprintf(s, sizeof(s), "%d", retry);
-		http_add_header(c->req, "Retry-After", s);
-		return set_error(c, err.status, err.code, "%s", err.message);
-	}
+	if (runs_creation_allowed(c->api->runs, &err) != 0)
+		return set_run_error(c, &err);
 	rc = store_job_insert(st, &w->job);
 	if (rc != STORE_OK)
 		return set_store_error(c, rc);

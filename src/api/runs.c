@@ -29,8 +29,8 @@
 #define LEGACY_PARAMS_MAX 10000
 #define IDEM_TOKEN_MAX 64
 
-/* An error from the run engine; a 429 says when to come back. */
-static int run_error(struct call *c, const struct model_error *err)
+/* internal.h: shared with jobs/create, which counts against the hourly limit. */
+int set_run_error(struct call *c, const struct model_error *err)
 {
 	if (err->status == 429) {
 		char s[16];
@@ -178,6 +178,8 @@ struct run_write {
 	const char *token;
 	int64_t run_id;
 	bool all_queued;
+	/* runs/cancel, runs/delete: what to do with run_id */
+	int (*act)(struct runs *rs, struct store *st, int64_t run_id, struct model_error *err);
 };
 
 static void run_write_free(void *p)
@@ -230,7 +232,7 @@ static int run_now_write(struct call *c, struct store *st)
 	rc = runs_create(c->api->runs, st, &rq, &id, &number, &err);
 	json_decref(settings);
 	if (rc != 0)
-		return run_error(c, &err);
+		return set_run_error(c, &err);
 	json_t *r = json_pack("{s:I, s:I}", "run_id", (json_int_t)id, "number_in_job",
 			      (json_int_t)(c->version == 20 ? number : id));
 	set_reply(c, 200, r);
@@ -326,12 +328,11 @@ static int submit_write(struct call *c, struct store *st)
 	struct model_error err;
 	/* runs/submit counts against the hourly creation limit, unless its
 	 * token names a run already made (then nothing is created). */
-	int retry = 1;
 	if ((!w->token || store_run_by_token(st, w->token, &id) != STORE_OK) &&
-	    runs_creation_allowed(c->api->runs, &retry, &err) != 0)
-		return run_error(c, &err);
+	    runs_creation_allowed(c->api->runs, &err) != 0)
+		return set_run_error(c, &err);
 	if (runs_create(c->api->runs, st, &rq, &id, &number, &err) != 0)
-		return run_error(c, &err);
+		return set_run_error(c, &err);
 	set_reply(c, 200, json_pack("{s:I}", "run_id", (json_int_t)id));
 	return 0;
 }
@@ -347,17 +348,8 @@ static void runs_submit(struct call *c)
 
 /* --- reading runs ------------------------------------------------------------------------ */
 
-/* A run as read from the store. For a job run: the latest attempt of each
- * task in the order of its tasks, and every attempt (oldest first). */
-struct loaded {
-	json_t *doc;
-	int64_t parent; /* a task run: its job run */
-	const json_t *order; /* the run's settings.tasks (borrowed from doc) */
-	json_t *tasks;
-	json_t *attempts;
-};
 
-static void loaded_free(struct loaded *l)
+void run_read_free(struct run_read *l)
 {
 	json_decref(l->doc);
 	json_decref(l->tasks);
@@ -367,7 +359,7 @@ static void loaded_free(struct loaded *l)
 
 static int task_row(void *arg, const struct store_run *row)
 {
-	struct loaded *l = arg;
+	struct run_read *l = arg;
 	json_t *doc = json_loads(row->doc, 0, NULL);
 	if (!doc)
 		return 0;
@@ -386,27 +378,26 @@ static int task_row(void *arg, const struct store_run *row)
 	return 0;
 }
 
-static int load(struct store *st, int64_t id, struct loaded *l)
+/* A run from its row, without its tasks. */
+static int load_row(const struct store_run *row, struct run_read *l)
 {
 	memset(l, 0, sizeof(*l));
-	struct store_run row;
-	int rc = store_run_get(st, id, &row);
-	if (rc != STORE_OK)
-		return rc;
-	l->parent = row.parent_id;
-	l->doc = json_loads(row.doc, 0, NULL);
-	store_run_release(&row);
-	if (!l->doc)
-		return STORE_ERR;
+	l->job_id = row->job_id;
+	l->parent = row->parent_id;
+	l->doc = json_loads(row->doc, 0, NULL);
 	l->tasks = json_array();
 	l->attempts = json_array();
-	if (l->parent)
-		return STORE_OK;
+	return l->doc ? STORE_OK : STORE_ERR;
+}
+
+/* A job run's task runs: the latest attempt of each task, every attempt. */
+static int load_tasks(struct store *st, int64_t run_id, struct run_read *l)
+{
 	l->order = json_object_get(json_object_get(l->doc, RUN_DOC_PRIVATE), "settings");
 	l->order = json_object_get(l->order, "tasks");
 	for (size_t i = 0; i < json_array_size(l->order); i++)
 		json_array_append_new(l->tasks, json_null());
-	rc = store_run_children(st, id, task_row, l);
+	int rc = store_run_children(st, run_id, task_row, l);
 	/* A task without a row (never the case for runs this jobsd wrote) is
 	 * left out rather than shown as null. */
 	for (size_t i = json_array_size(l->tasks); i-- > 0;)
@@ -415,7 +406,20 @@ static int load(struct store *st, int64_t id, struct loaded *l)
 	return rc;
 }
 
-static bool single_task(const json_t *job_doc)
+int run_read(struct store *st, int64_t id, struct run_read *l)
+{
+	struct store_run row;
+	int rc = store_run_get(st, id, &row);
+	if (rc != STORE_OK) {
+		memset(l, 0, sizeof(*l));
+		return rc;
+	}
+	rc = load_row(&row, l);
+	store_run_release(&row);
+	return rc == STORE_OK && !l->parent ? load_tasks(st, id, l) : rc;
+}
+
+bool run_single_task(const json_t *job_doc)
 {
 	return json_is_true(json_object_get(json_object_get(job_doc, RUN_DOC_PRIVATE),
 					    "single_task"));
@@ -446,16 +450,16 @@ static json_t *attempt_as_run(const json_t *job_doc, const json_t *attempt)
 
 /* Whether a 2.0 single-task job run has retries (its job run then shows
  * its first attempt). */
-static const json_t *first_attempt_if_retried(const struct loaded *l)
+static const json_t *first_attempt_if_retried(const struct run_read *l)
 {
-	if (!single_task(l->doc) || json_array_size(l->attempts) < 2)
+	if (!run_single_task(l->doc) || json_array_size(l->attempts) < 2)
 		return NULL;
 	return json_array_get(l->attempts, 0);
 }
 
 /* repair_history: the ORIGINAL run (as it was before its first repair, or
  * as it is), then one REPAIR item per repair, oldest first. */
-static json_t *repair_history(const struct loaded *l)
+static json_t *repair_history(const struct run_read *l)
 {
 	const json_t *priv = json_object_get(l->doc, RUN_DOC_PRIVATE);
 	json_t *orig = json_deep_copy(json_object_get(priv, "original"));
@@ -484,16 +488,16 @@ static json_t *repair_history(const struct loaded *l)
 }
 
 /* runs/get of a task run id: the task run, or through 2.0 the retry run. */
-static void get_task_run(struct call *c, struct loaded *t, int64_t id)
+static void get_task_run(struct call *c, struct run_read *t, int64_t id)
 {
-	struct loaded j;
+	struct run_read j;
 	json_t *out = NULL;
-	if (load(c->api->store, t->parent, &j) == STORE_OK)
-		out = c->version == 20 && single_task(j.doc) ?
+	if (run_read(c->api->store, t->parent, &j) == STORE_OK)
+		out = c->version == 20 && run_single_task(j.doc) ?
 			      attempt_as_run(j.doc, t->doc) :
-			      run_doc_emit_task(t->doc, j.doc, c->version);
-	loaded_free(&j);
-	loaded_free(t);
+			      run_doc_emit_task(t->doc, j.doc);
+	run_read_free(&j);
+	run_read_free(t);
 	return out ? reply_json(c, 200, out) : reply_no_run(c, id);
 }
 
@@ -509,10 +513,10 @@ static void runs_get(struct call *c)
 	char kind;
 	if (token && *token && page_token_read(c, token, "g", JOB_MAX_PAGE, &kind, &page))
 		return;
-	struct loaded l;
-	int rc = load(c->api->store, id, &l);
+	struct run_read l;
+	int rc = run_read(c->api->store, id, &l);
 	if (rc != STORE_OK) {
-		loaded_free(&l);
+		run_read_free(&l);
 		return rc == STORE_NOT_FOUND ? reply_no_run(c, id) : reply_store_error(c, rc);
 	}
 	if (l.parent)
@@ -530,7 +534,7 @@ static void runs_get(struct call *c)
 		json_object_set_new(out, "has_more", json_true());
 		free(next);
 	}
-	loaded_free(&l);
+	run_read_free(&l);
 	reply_json(c, 200, out);
 }
 
@@ -580,7 +584,7 @@ static int back_to_forward(struct store *st, struct store_run_query *q, int64_t 
 
 /* 2.0: a single-task job run with retries lists each retry as a run of its
  * own, newest first, before the original (attempt_as_run). */
-static void list_retries(struct list_ctx *l, const struct loaded *run)
+static void list_retries(struct list_ctx *l, const struct run_read *run)
 {
 	for (size_t i = json_array_size(run->attempts); i-- > 1;)
 		json_array_append_new(l->runs,
@@ -598,9 +602,14 @@ static int list_row(void *arg, const struct store_run *row)
 	if (l->n++ == 0)
 		l->newest = row->run_id;
 	l->oldest = row->run_id;
-	struct loaded run;
-	if (load(l->st, row->run_id, &run) != STORE_OK) {
-		loaded_free(&run);
+	/* Task rows only where they are shown: expand_tasks, or the 2.0 view
+	 * of a single-task run (its task at the top, its retries as runs). */
+	struct run_read run;
+	int rc = load_row(row, &run);
+	if (rc == STORE_OK && (l->expand || (l->version == 20 && run_single_task(run.doc))))
+		rc = load_tasks(l->st, row->run_id, &run);
+	if (rc != STORE_OK) {
+		run_read_free(&run);
 		return 0;
 	}
 	if (l->version == 20 && first_attempt_if_retried(&run)) {
@@ -613,7 +622,7 @@ static int list_row(void *arg, const struct store_run *row)
 			json_object_set_new(out, "has_more", json_true());
 		json_array_append_new(l->runs, out);
 	}
-	loaded_free(&run);
+	run_read_free(&run);
 	return 0;
 }
 
@@ -782,7 +791,7 @@ static json_t *task_output(struct call *c, const json_t *tdoc, const json_t *jdo
 {
 	json_t *out = json_object();
 	json_object_set_new(out, "metadata",
-			    metadata ? metadata : run_doc_emit_task(tdoc, jdoc, c->version));
+			    metadata ? metadata : run_doc_emit_task(tdoc, jdoc));
 	char dir[PATH_MAX];
 	int64_t id = json_integer_value(json_object_get(tdoc, "run_id"));
 	if (runs_attempt_dir(c->api->config->data_dir, id, dir, sizeof(dir)) != 0)
@@ -814,25 +823,25 @@ static void runs_get_output(struct call *c)
 	int64_t id;
 	if (arg_int64(c, "run_id", true, &id) < 0)
 		return;
-	struct loaded l, j = {0};
-	int rc = load(c->api->store, id, &l);
+	struct run_read l, j = {0};
+	int rc = run_read(c->api->store, id, &l);
 	if (rc == STORE_OK && l.parent)
-		rc = load(c->api->store, l.parent, &j);
+		rc = run_read(c->api->store, l.parent, &j);
 	json_t *out = NULL;
 	if (rc == STORE_OK && l.parent)
 		out = task_output(c, l.doc, j.doc,
-				  c->version == 20 && single_task(j.doc) ? attempt_as_run(j.doc, l.doc) :
+				  c->version == 20 && run_single_task(j.doc) ? attempt_as_run(j.doc, l.doc) :
 									   NULL);
 	else if (rc == STORE_OK && c->version == 20 && first_attempt_if_retried(&l))
 		/* 2.0: the original run id is the first attempt (attempt_as_run). */
 		out = task_output(c, first_attempt_if_retried(&l), l.doc,
 				  attempt_as_run(l.doc, first_attempt_if_retried(&l)));
-	else if (rc == STORE_OK && single_task(l.doc) && json_array_size(l.tasks) == 1)
+	else if (rc == STORE_OK && run_single_task(l.doc) && json_array_size(l.tasks) == 1)
 		out = task_output(c, json_array_get(l.tasks, 0), l.doc,
 				  run_doc_emit(l.doc, l.tasks, c->version, true, -1, NULL));
 	bool multi = rc == STORE_OK && !out;
-	loaded_free(&l);
-	loaded_free(&j);
+	run_read_free(&l);
+	run_read_free(&j);
 	if (rc == STORE_NOT_FOUND)
 		return reply_no_run(c, id);
 	if (rc != STORE_OK)
@@ -847,23 +856,30 @@ static void runs_get_output(struct call *c)
 
 /* --- cancel, cancel-all, delete ------------------------------------------------------------------ */
 
-static int cancel_write(struct call *c, struct store *st)
+/* runs/cancel and runs/delete: the run engine acts on run_id. */
+static int run_id_write(struct call *c, struct store *st)
 {
 	struct run_write *w = c->data;
 	struct model_error err;
-	if (runs_cancel(c->api->runs, st, w->run_id, &err) != 0)
-		return set_error(c, err.status, err.code, "%s", err.message);
+	if (w->act(c->api->runs, st, w->run_id, &err) != 0)
+		return set_run_error(c, &err);
 	set_reply(c, 200, json_object());
 	return 0;
 }
 
-static void runs_cancel_ep(struct call *c)
+static void run_id_endpoint(struct call *c,
+			    int (*act)(struct runs *, struct store *, int64_t, struct model_error *))
 {
 	struct run_write *w = new_write(c);
+	w->act = act;
 	if (arg_int64(c, "run_id", true, &w->run_id) < 0)
 		return;
-	call_write(c, cancel_write);
+	call_write(c, run_id_write);
 }
+
+static void runs_cancel_ep(struct call *c) { run_id_endpoint(c, runs_cancel); }
+
+static void runs_delete_ep(struct call *c) { run_id_endpoint(c, runs_delete); }
 
 static int cancel_all_write(struct call *c, struct store *st)
 {
@@ -895,24 +911,6 @@ static void runs_cancel_all_ep(struct call *c)
 	call_write(c, cancel_all_write);
 }
 
-static int delete_write(struct call *c, struct store *st)
-{
-	struct run_write *w = c->data;
-	struct model_error err;
-	if (runs_delete(c->api->runs, st, w->run_id, &err) != 0)
-		return set_error(c, err.status, err.code, "%s", err.message);
-	set_reply(c, 200, json_object());
-	return 0;
-}
-
-static void runs_delete_ep(struct call *c)
-{
-	struct run_write *w = new_write(c);
-	if (arg_int64(c, "run_id", true, &w->run_id) < 0)
-		return;
-	call_write(c, delete_write);
-}
-
 /* --- repair --------------------------------------------------------------------------------------- */
 
 struct repair_write {
@@ -933,7 +931,7 @@ static int repair_write(struct call *c, struct store *st)
 	int64_t id;
 	struct model_error err;
 	if (runs_repair(c->api->runs, st, &w->rq, &id, &err) != 0)
-		return set_error(c, err.status, err.code, "%s", err.message);
+		return set_run_error(c, &err);
 	set_reply(c, 200, json_pack("{s:I}", "repair_id", (json_int_t)id));
 	return 0;
 }

@@ -42,30 +42,31 @@ enum task_kind launch_task_kind(const json_t *task, const char **member)
 	return TASK_UNSUPPORTED;
 }
 
-/* Expands the references of one value into a new JSON string. */
-static json_t *expand(const char *s, const struct dynref_ctx *ctx, const char *what, char *msg,
+/* A parameter value as the task sees it, with its references expanded: a
+ * new JSON string. Strings are taken as they are, other JSON (numbers,
+ * booleans in base_parameters) as their text. what names the value in msg. */
+static json_t *expand(const json_t *v, const struct dynref_ctx *ctx, const char *what, char *msg,
 		      size_t n)
 {
+	char *text = json_is_string(v) ? strdup(json_string_value(v)) :
+					 json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	char *out = NULL;
 	struct model_error err;
-	if (dynref_expand(s, ctx, &out, &err) != 0) {
+	if (!text) {
+		snprintf(msg, n, "%s: out of memory", what);
+		return NULL;
+	}
+	int rc = dynref_expand(text, ctx, &out, &err);
+	free(text);
+	if (rc != 0) {
 		snprintf(msg, n, "%s: %s", what, err.message);
 		return NULL;
 	}
-	json_t *v = json_string(out);
+	json_t *e = json_string(out);
 	free(out);
-	if (!v)
+	if (!e)
 		snprintf(msg, n, "%s: the value is not valid UTF-8", what);
-	return v;
-}
-
-/* A parameter value as the task sees it: strings as they are, other JSON
- * (numbers, booleans in base_parameters) as their text. */
-static char *value_text(const json_t *v)
-{
-	if (json_is_string(v))
-		return strdup(json_string_value(v));
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return e;
 }
 
 /* Notebook widgets: base_parameters, then run-now notebook_params over them,
@@ -82,15 +83,9 @@ static int notebook_widgets(const json_t *task, const json_t *priv, const struct
 		const char *k;
 		json_t *v;
 		json_object_foreach(layers[l], k, v) {
-			char *text = value_text(v);
-			if (!text) {
-				snprintf(msg, n, "notebook parameter %s: out of memory", k);
-				return -1;
-			}
 			char what[300];
 			snprintf(what, sizeof(what), "notebook parameter %s", k);
-			json_t *e = expand(text, ctx, what, msg, n);
-			free(text);
+			json_t *e = expand(v, ctx, what, msg, n);
 			if (!e)
 				return -1;
 			json_object_set_new(out, k, e);
@@ -110,15 +105,9 @@ static int python_argv(const json_t *task, const json_t *priv, const struct dynr
 	size_t i;
 	json_t *v;
 	json_array_foreach(args, i, v) {
-		char *text = value_text(v);
-		if (!text) {
-			snprintf(msg, n, "parameter %zu: out of memory", i);
-			return -1;
-		}
 		char what[64];
 		snprintf(what, sizeof(what), "parameters[%zu]", i);
-		json_t *e = expand(text, ctx, what, msg, n);
-		free(text);
+		json_t *e = expand(v, ctx, what, msg, n);
 		if (!e)
 			return -1;
 		json_array_append_new(out, e);

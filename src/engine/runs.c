@@ -646,7 +646,7 @@ static void promote(struct runs *rs, struct store *st, int64_t job_id)
 
 #define HOUR_MS (3600 * 1000LL)
 
-int runs_creation_allowed(struct runs *rs, int *retry_s, struct model_error *err)
+int runs_creation_allowed(struct runs *rs, struct model_error *err)
 {
 	int cap = rs->cfg.max_created_per_hour;
 	if (cap <= 0)
@@ -658,12 +658,11 @@ int runs_creation_allowed(struct runs *rs, int *retry_s, struct model_error *err
 	 * hour means cap creations in the last hour. */
 	int64_t oldest = rs->created[rs->created_head];
 	if (rs->created_n == cap && oldest > now - HOUR_MS) {
-		*retry_s = (int)((oldest + HOUR_MS - now + 999) / 1000);
-		rs->retry_after = *retry_s;
+		rs->retry_after = (int)((oldest + HOUR_MS - now + 999) / 1000);
 		return model_fail(err, 429, "REQUEST_LIMIT_EXCEEDED",
 				  "%d jobs and one-time runs were created in the last hour, the "
 				  "most allowed (max_jobs_created_per_hour); retry in %d s",
-				  cap, *retry_s);
+				  cap, rs->retry_after);
 	}
 	rs->created[rs->created_head] = now;
 	rs->created_head = (rs->created_head + 1) % cap;

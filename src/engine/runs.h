@@ -75,10 +75,11 @@ int runs_create(struct runs *rs, struct store *st, const struct run_request *rq,
 		int64_t *number_in_job, struct model_error *err);
 
 /* The hourly creation limit (jobs/create and runs/submit count): 0 and the
- * creation is counted, or -1 with a 429 in err (Retry-After: *retry_s). */
-int runs_creation_allowed(struct runs *rs, int *retry_s, struct model_error *err);
+ * creation is counted, or -1 with a 429 in err. */
+int runs_creation_allowed(struct runs *rs, struct model_error *err);
 
-/* runs_create answered 429 (no run made): the seconds a client should wait. */
+/* After a 429 (runs_create, runs_creation_allowed): the seconds a client
+ * should wait (Retry-After). */
 int runs_retry_after(const struct runs *rs);
 
 /* runs/cancel of a job run or a task run: asynchronous; a finished run is a

@@ -527,36 +527,11 @@ static void put_fmt(struct expander *x, const char *fmt, ...)
 static int resolve_fail(struct expander *x, const struct ref *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* A JSON string body (quotes included), n bytes that may hold NULs. */
+/* A JSON string (quotes included), n bytes that may hold NULs. */
 static void put_json_string(struct expander *x, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	put(x, "\"", 1);
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(x, s + run, i - run);
-		char esc[6] = {'\\', (char)c};
-		size_t len = 2;
-		if (c == '\n')
-			esc[1] = 'n';
-		else if (c == '\t')
-			esc[1] = 't';
-		else if (c == '\r')
-			esc[1] = 'r';
-		else if (c < 0x20) {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			len = 6;
-		}
-		put(x, esc, len);
-		run = i + 1;
-	}
-	put(x, s + run, n - run);
-	put(x, "\"", 1);
+	if (!x->full && strbuf_json_string_n(&x->sb, s, n) < 0)
+		x->full = true;
 }
 
 /* The shortest text that reads back as d, always with a '.' or exponent

@@ -134,7 +134,7 @@ json_t *run_doc_emit(const json_t *job_doc, const json_t *task_docs, int version
 	return run;
 }
 
-json_t *run_doc_emit_task(const json_t *task_doc, const json_t *job_doc, int version)
+json_t *run_doc_emit_task(const json_t *task_doc, const json_t *job_doc)
 {
 	json_t *t = public_copy(task_doc);
 	/* A task run read on its own names its job and job run, as the
@@ -147,6 +147,5 @@ json_t *run_doc_emit_task(const json_t *task_doc, const json_t *job_doc, int ver
 	if (!json_object_get(t, "run_name"))
 		json_object_set(t, "run_name", json_object_get(task_doc, "task_key"));
 	json_object_set(t, "number_in_job", json_object_get(task_doc, "run_id"));
-	(void)version;
 	return t;
 }

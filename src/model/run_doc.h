@@ -55,6 +55,6 @@ json_t *run_doc_emit(const json_t *job_doc, const json_t *task_docs, int version
 
 /* A task run shown on its own (runs/get of a task run id, get-output's
  * metadata): the doc without "_". */
-json_t *run_doc_emit_task(const json_t *task_doc, const json_t *job_doc, int version);
+json_t *run_doc_emit_task(const json_t *task_doc, const json_t *job_doc);
 
 #endif

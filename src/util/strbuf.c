@@ -61,37 +61,19 @@ int strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 	return 0;
 }
 
-/* Appends the escaped body of s (without quotes). */
-static int json_escape(struct strbuf *sb, const char *s);
-
-int strbuf_json_string(struct strbuf *sb, const char *s)
-{
-	size_t mark = sb->len;
-	if (strbuf_append(sb, "\"", 1) < 0 || json_escape(sb, s) < 0 ||
-	    strbuf_append(sb, "\"", 1) < 0) {
-		/* A failed append leaves the buffer as it was (strbuf.h). */
-		sb->len = mark;
-		if (sb->buf)
-			sb->buf[mark] = '\0';
-		return -1;
-	}
-	return 0;
-}
-
-static int json_escape(struct strbuf *sb, const char *s)
+/* Appends the escaped body of s[0..n) (without quotes). */
+static int json_escape(struct strbuf *sb, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *run = s;
-	for (const char *p = s;; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c != 0 && c >= 0x20 && c != '"' && c != '\\')
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		if (strbuf_append(sb, run, (size_t)(p - run)) < 0)
+		if (strbuf_append(sb, s + run, i - run) < 0)
 			return -1;
-		if (c == 0)
-			break;
-		char esc[7] = {'\\', (char)c, 0};
-		size_t n = 2;
+		char esc[6] = {'\\', (char)c};
+		size_t len = 2;
 		if (c == '\n')
 			esc[1] = 'n';
 		else if (c == '\t')
@@ -102,13 +84,32 @@ static int json_escape(struct strbuf *sb, const char *s)
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			n = 6;
+			len = 6;
 		}
-		if (strbuf_append(sb, esc, n) < 0)
+		if (strbuf_append(sb, esc, len) < 0)
 			return -1;
-		run = p + 1;
+		run = i + 1;
+	}
+	return strbuf_append(sb, s + run, n - run);
+}
+
+int strbuf_json_string_n(struct strbuf *sb, const char *s, size_t n)
+{
+	size_t mark = sb->len;
+	if (strbuf_append(sb, "\"", 1) < 0 || json_escape(sb, s, n) < 0 ||
+	    strbuf_append(sb, "\"", 1) < 0) {
+		/* A failed append leaves the buffer as it was (strbuf.h). */
+		sb->len = mark;
+		if (sb->buf)
+			sb->buf[mark] = '\0';
+		return -1;
 	}
 	return 0;
+}
+
+int strbuf_json_string(struct strbuf *sb, const char *s)
+{
+	return strbuf_json_string_n(sb, s, strlen(s));
 }
 
 char *strbuf_detach(struct strbuf *sb, size_t *len)

@@ -23,6 +23,8 @@ int strbuf_puts(struct strbuf *sb, const char *s);
 int strbuf_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a quoted JSON string. */
 int strbuf_json_string(struct strbuf *sb, const char *s);
+/* The same for n bytes, which may hold NUL (escaped as \u0000). */
+int strbuf_json_string_n(struct strbuf *sb, const char *s, size_t n);
 /* Hands the buffer (never NULL) to the caller and leaves sb empty. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 void strbuf_release(struct strbuf *sb);

@@ -176,6 +176,17 @@ static void test_json_string_parses_back(void **state)
 	free(js);
 }
 
+/* The length-taking form escapes NUL bytes instead of stopping at them. */
+static void test_json_string_n_keeps_nul_bytes(void **state)
+{
+	(void)state;
+	struct strbuf sb;
+	strbuf_init(&sb, 1024);
+	assert_int_equal(strbuf_json_string_n(&sb, "a\0b\"", 4), 0);
+	assert_string_equal(sb.buf, "\"a\\u0000b\\\"\"");
+	strbuf_release(&sb);
+}
+
 static void test_detach(void **state)
 {
 	(void)state;
@@ -213,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_json_string_past_max_leaves_buffer_unchanged),
 		cmocka_unit_test(test_json_string_escapes),
 		cmocka_unit_test(test_json_string_parses_back),
+		cmocka_unit_test(test_json_string_n_keeps_nul_bytes),
 		cmocka_unit_test(test_detach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
