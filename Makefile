@@ -79,6 +79,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libjobsd.a
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libjobsd.a \
 	    $(LDLIBS_TEST) $(LDLIBS_SRV)
 
+# --- Quartz differential test: the jobsd side (tests/quartz/run.sh runs it) ---
+$(BUILD)/tests/cron_diff: tests/quartz/cron_diff.c $(BUILD)/libjobsd.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS) -o $@ $< $(BUILD)/libjobsd.a $(LDLIBS_SRV)
+# --- end Quartz differential test ---
+
 # --- the two commands -------------------------------------------------------
 
 deps:
@@ -99,7 +106,7 @@ test: test-deps
 test-deps:
 	@scripts/install-deps.sh --test
 
-unit-bins: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN) $(BUILD)/tests/cron_diff
 
 unit: unit-bins
 	@scripts/run-tests.sh --unit-only BUILD=$(BUILD)

@@ -1,4 +1,4 @@
-/* main.c - jobsd entry point: `jobsd serve`, `jobsd version`.
+/* main.c - jobsd entry point: `jobsd serve`, `jobsd cron next`, `jobsd version`.
  *
  * Start-up order: settings, data dir (lock), store (migrations), first-start
  * bootstrap, workspace, engine, API, listening socket, HTTP server; then
@@ -20,10 +20,13 @@
 #include "datadir.h"
 #include "engine/engine.h"
 #include "engine/runs.h"
+#include "engine/sched.h"
 #include "exec/executor.h"
 #include "exec/local.h"
 #include "http/listen.h"
 #include "http/server.h"
+#include "sched/preview.h"
+#include "sched/tzif.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/fsio.h"
@@ -36,6 +39,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: jobsd serve [--data-dir DIR] [--listen HOST:PORT] [--config FILE]\n"
 		     "                   [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]\n"
+		     "       jobsd cron next EXPR --tz ZONE [--from ISO8601] [-n N]\n"
 		     "       jobsd version\n\n"
 		     "Settings (flag, environment variable, meaning); flags beat the environment,\n"
 		     "which beats the config file (key = value lines, keys as below with '_'):\n");
@@ -132,6 +136,8 @@ struct server {
 	struct engine *engine;
 	struct executor *exec;
 	struct runs *runs;
+	struct sched *sched;
+	struct tzdb *tzdb;
 	struct api *api;
 	struct http_server *http;
 	int listen_fd, port;
@@ -143,7 +149,9 @@ static void shutdown_server(struct server *s)
 {
 	http_server_stop(s->http, 30000);
 	engine_stop(s->engine);
+	sched_close(s->sched);
 	runs_close(s->runs);
+	tzdb_close(s->tzdb);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	if (s->exec)
@@ -253,8 +261,24 @@ static int start_runs(struct server *s, char *err, size_t errlen)
 		.max_task_runs = (int)s->cfg.max_concurrent_task_runs,
 		.max_created_per_hour = (int)s->cfg.max_jobs_created_per_hour,
 	};
+	if (!(s->tzdb = tzdb_open(NULL))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (runs_open(&s->runs, s->engine, s->store, s->exec, s->ws, &rc) < 0) {
 		snprintf(err, errlen, "cannot start the run engine");
+		return -1;
+	}
+	char ws_root[sizeof(s->dir.path) + 16];
+	snprintf(ws_root, sizeof(ws_root), "%s/workspace", s->dir.path);
+	struct sched_config sc = {
+		.clock = &clock_system,
+		.tzdb = s->tzdb,
+		.workspace_root = ws_root,
+		.allow_local_dirs = s->cfg.allow_local_files != 0,
+	};
+	if (sched_open(&s->sched, s->engine, s->store, s->runs, &sc) < 0) {
+		snprintf(err, errlen, "cannot start the scheduler");
 		return -1;
 	}
 	return 0;
@@ -285,7 +309,7 @@ static int start(struct server *s, char *err, size_t errlen)
 	s->listen_fd = http_listen(s->cfg.listen, &s->port, err, errlen);
 	if (s->listen_fd < 0 || start_runs(s, err, errlen) < 0)
 		return -1;
-	struct api_deps deps = {s->store, s->engine, s->ws, s->runs, &s->cfg, &clock_system};
+	struct api_deps deps = {s->store, s->engine, s->ws, s->runs, s->sched, &s->cfg, &clock_system};
 	if (api_create(&s->api, &deps) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -333,6 +357,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		return serve(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "cron") == 0)
+		return cron_command(argc - 2, argv + 2, stdout, stderr);
 	if (argc >= 2 && strcmp(argv[1], "version") == 0) {
 		printf("jobsd %s\n", JOBSD_VERSION);
 		return 0;

@@ -25,6 +25,7 @@ int api_create(struct api **out, const struct api_deps *deps)
 	api->engine = deps->engine;
 	api->workspace = deps->workspace;
 	api->runs = deps->runs;
+	api->sched = deps->sched;
 	api->config = deps->config;
 	api->clock = deps->clock;
 	api->limits.max_tasks = deps->config->max_tasks_per_job;

@@ -21,6 +21,7 @@ struct http_request;
 struct store;
 struct workspace;
 struct runs;
+struct sched;
 struct clock;
 
 struct api_deps {
@@ -28,6 +29,7 @@ struct api_deps {
 	struct engine *engine;
 	struct workspace *workspace;
 	struct runs *runs; /* the run engine (engine/runs.h) */
+	struct sched *sched; /* the scheduler (engine/sched.h) */
 	const struct config *config;
 	const struct clock *clock;
 };

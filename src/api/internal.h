@@ -28,6 +28,7 @@ struct api {
 	struct engine *engine;
 	struct workspace *workspace;
 	struct runs *runs;
+	struct sched *sched;
 	const struct config *config;
 	const struct clock *clock;
 	struct job_limits limits;

@@ -14,6 +14,7 @@
 #include "api/internal.h"
 #include "config.h"
 #include "engine/runs.h"
+#include "engine/sched.h"
 #include "http/server.h"
 #include "util/base64.h"
 #include "util/log.h"
@@ -197,6 +198,15 @@ int page_token_read(struct call *c, const char *token, const char *kinds, int64_
 
 /* --- create ---------------------------------------------------------------------- */
 
+/* The job's schedule or trigger follows its saved settings at once. */
+static int follow_triggers(struct call *c, struct store *st, int64_t job_id, const json_t *settings)
+{
+	struct model_error err;
+	if (!c->api->sched || sched_job_saved(c->api->sched, st, job_id, settings, &err) == 0)
+		return 0;
+	return set_error(c, err.status, err.code, "%s", err.message);
+}
+
 static int create_write(struct call *c, struct store *st)
 {
 	struct job_write *w = c->data;
@@ -215,6 +225,11 @@ static int create_write(struct call *c, struct store *st)
 	rc = store_job_insert(st, &w->job);
 	if (rc != STORE_OK)
 		return set_store_error(c, rc);
+	json_t *settings = json_loads(w->job.settings, 0, NULL);
+	rc = settings ? follow_triggers(c, st, w->job.job_id, settings) : 0;
+	json_decref(settings);
+	if (rc)
+		return -1;
 	json_t *r = json_object();
 	json_object_set_new(r, "job_id", json_integer(w->job.job_id));
 	set_reply(c, 200, r);
@@ -474,6 +489,10 @@ static int update_write(struct call *c, struct store *st)
 		json_decref(merged);
 		return set_store_error(c, rc);
 	}
+	if (follow_triggers(c, st, w->job_id, merged)) {
+		json_decref(merged);
+		return -1;
+	}
 	/* The timeout and the concurrency limit reach runs already there. */
 	runs_job_changed(c->api->runs, st, w->job_id, merged);
 	json_decref(merged);
@@ -514,6 +533,10 @@ static int reset_write(struct call *c, struct store *st)
 	if (rc != STORE_OK)
 		return set_store_error(c, rc);
 	json_t *settings = json_loads(w->job.settings, 0, NULL);
+	if (settings && follow_triggers(c, st, w->job_id, settings)) {
+		json_decref(settings);
+		return -1;
+	}
 	if (settings)
 		runs_job_changed(c->api->runs, st, w->job_id, settings);
 	json_decref(settings);
@@ -560,8 +583,11 @@ static int delete_write(struct call *c, struct store *st)
 	if (rc != STORE_OK && rc != STORE_NOT_FOUND)
 		return set_store_error(c, rc);
 	/* The job's active runs are cancelled, asynchronously, as the service does. */
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
 		runs_cancel_all(c->api->runs, st, w->job_id, false);
+		if (c->api->sched)
+			sched_job_deleted(c->api->sched, w->job_id);
+	}
 	set_reply(c, 200, json_object());
 	return 0;
 }

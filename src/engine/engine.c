@@ -25,7 +25,8 @@ struct engine {
 	int epfd, evfd; /* the loop waits in epfd; evfd wakes it */
 	struct engine_op *head, *tail;
 	bool stopping;
-	struct engine_hooks hooks;
+	struct engine_hooks hooks[ENGINE_MAX_HOOKS];
+	int nhooks;
 };
 
 static void wake(struct engine *e)
@@ -38,21 +39,46 @@ static void wake(struct engine *e)
 
 void engine_wake(struct engine *e) { wake(e); }
 
-static const struct clock *hook_clock(const struct engine *e)
+static const struct clock *hook_clock(const struct engine_hooks *h)
 {
-	return e->hooks.clock ? e->hooks.clock : &clock_system;
+	return h->clock ? h->clock : &clock_system;
+}
+
+/* Milliseconds until h's next timer (INT64_MAX: none). */
+static int64_t hook_left(const struct engine_hooks *h)
+{
+	if (!h->next_timer)
+		return INT64_MAX;
+	int64_t due = h->next_timer(h->arg);
+	return due == INT64_MAX ? INT64_MAX : due - clock_now_ms(hook_clock(h));
 }
 
 /* Milliseconds epoll may sleep: until the hooks' next timer. */
 static int sleep_ms(struct engine *e)
 {
-	if (!e->hooks.next_timer)
+	int64_t left = INT64_MAX;
+	for (int i = 0; i < e->nhooks; i++) {
+		int64_t l = hook_left(&e->hooks[i]);
+		if (l < left)
+			left = l;
+	}
+	if (left == INT64_MAX)
 		return -1;
-	int64_t due = e->hooks.next_timer(e->hooks.arg);
-	if (due == INT64_MAX)
-		return -1;
-	int64_t left = due - clock_now_ms(hook_clock(e));
 	return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
+}
+
+static void pre_commit_all(struct engine *e, int *rc)
+{
+	for (int i = 0; i < e->nhooks && *rc == STORE_OK; i++)
+		if (e->hooks[i].pre_commit && e->hooks[i].pre_commit(e->hooks[i].arg, e->store) != 0)
+			*rc = STORE_EIO;
+}
+
+static void post_commit_all(struct engine *e, int rc)
+{
+	for (int i = 0; i < e->nhooks; i++)
+		if (e->hooks[i].post_commit)
+			e->hooks[i].post_commit(e->hooks[i].arg, rc);
 }
 
 /* Waits until there is something to do: fires watches and timers, drains
@@ -71,9 +97,9 @@ static void wait_events(struct engine *e)
 		struct engine_watch *w = ev[i].data.ptr;
 		w->cb(w);
 	}
-	if (e->hooks.next_timer &&
-	    e->hooks.next_timer(e->hooks.arg) <= clock_now_ms(hook_clock(e)))
-		e->hooks.timer(e->hooks.arg);
+	for (int i = 0; i < e->nhooks; i++)
+		if (hook_left(&e->hooks[i]) <= 0)
+			e->hooks[i].timer(e->hooks[i].arg);
 }
 
 static struct engine_op *take_batch(struct engine *e)
@@ -142,22 +168,20 @@ static int run_transaction(struct engine *e, struct slot *s, int from, int n)
 			store_rollback(e->store);
 			for (int k = from; k <= i; k++)
 				s[k].commit_rc = STORE_EIO;
-			if (e->hooks.post_commit)
-				e->hooks.post_commit(e->hooks.arg, STORE_EIO);
+			post_commit_all(e, STORE_EIO);
 			return i + 1;
 		}
 	}
 	int64_t t1 = clock_mono_us(&clock_system);
 	rc = STORE_OK;
-	if (e->hooks.pre_commit && e->hooks.pre_commit(e->hooks.arg, e->store) != 0) {
+	pre_commit_all(e, &rc);
+	if (rc != STORE_OK) {
 		log_error("engine: writing run state failed; the batch is rolled back");
 		store_rollback(e->store);
-		rc = STORE_EIO;
 	}
 	if (rc == STORE_OK)
 		rc = store_commit(e->store);
-	if (e->hooks.post_commit)
-		e->hooks.post_commit(e->hooks.arg, rc);
+	post_commit_all(e, rc);
 	log_debug("engine: batch of %d: run %lld us, commit %lld us", n - from,
 		  (long long)(t1 - t0), (long long)(clock_mono_us(&clock_system) - t1));
 	if (rc != STORE_OK)
@@ -219,12 +243,17 @@ fail:
 	return -1;
 }
 
-void engine_set_hooks(struct engine *e, const struct engine_hooks *h)
+int engine_add_hooks(struct engine *e, const struct engine_hooks *h)
 {
+	int rc = -1;
 	pthread_mutex_lock(&e->lock);
-	e->hooks = *h;
+	if (e->nhooks < ENGINE_MAX_HOOKS) {
+		e->hooks[e->nhooks++] = *h;
+		rc = 0;
+	}
 	pthread_mutex_unlock(&e->lock);
 	wake(e);
+	return rc;
 }
 
 int engine_watch(struct engine *e, struct engine_watch *w)

@@ -57,8 +57,14 @@ struct engine_hooks {
 	void (*timer)(void *arg);
 };
 
-/* Installs hooks; before anything is submitted that uses them. */
-void engine_set_hooks(struct engine *e, const struct engine_hooks *h);
+/* Most hook sets: the run engine and the scheduler. */
+#define ENGINE_MAX_HOOKS 4
+
+/* Adds a set of hooks, before anything is submitted that uses them. Each
+ * transaction calls every set's pre_commit (in the order added; the first
+ * failure fails it) and post_commit; each set's timer is called when its
+ * own next_timer has come. -1 if ENGINE_MAX_HOOKS sets are installed. */
+int engine_add_hooks(struct engine *e, const struct engine_hooks *h);
 
 /* Calls cb on the engine thread whenever fd is readable (or hung up). From
  * the engine thread only; w must stay valid until engine_unwatch. */

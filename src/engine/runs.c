@@ -105,6 +105,8 @@ struct runs {
 	int64_t fail_backoff;  /* ms before ticking again after failed commits */
 	int64_t fail_logged;   /* when that was last logged */
 	bool reload; /* memory is ahead of the store: reload after this batch */
+	void (*on_end)(void *arg, int64_t job_id, bool failed);
+	void *on_end_arg;
 };
 
 
@@ -445,6 +447,8 @@ static json_t *new_job_doc(struct runs *rs, const struct run_request *rq, int64_
 				    json_pack("{s:I}", "run_id", (json_int_t)rq->parent_task_run_id));
 	if (rq->overrides && json_object_size(rq->overrides))
 		json_object_set(doc, "overriding_parameters", (json_t *)rq->overrides);
+	if (rq->schedule)
+		json_object_set(doc, "schedule", (json_t *)rq->schedule);
 	return doc;
 }
 
@@ -463,6 +467,10 @@ static void fill_private(json_t *doc, const struct run_request *rq, json_t *sett
 		json_object_set_new(priv, "token", json_string(rq->idem_token));
 	if (rq->parent_task_run_id)
 		set_int(priv, "parent_task_run_id", rq->parent_task_run_id);
+	if (rq->trigger_ms)
+		set_int(priv, "trigger_ms", rq->trigger_ms);
+	if (rq->file_location)
+		json_object_set_new(priv, "file_location", json_string(rq->file_location));
 	int64_t timeout = get_int(settings, "timeout_seconds");
 	if (timeout > 0)
 		set_int(priv, "deadline", get_int(doc, "start_time") + timeout * 1000);
@@ -808,7 +816,8 @@ static void fill_ctx(struct dynref_ctx *c, struct trun *t, json_t *facts)
 	c->job_run_id = r->run_id;
 	c->repair_count = (int)json_array_size(json_object_get(priv, "repairs"));
 	c->start_ms = get_int(r->doc, "start_time");
-	c->trigger_ms = c->start_ms;
+	c->trigger_ms = get_int(priv, "trigger_ms") ? get_int(priv, "trigger_ms") : c->start_ms;
+	c->file_arrival_location = json_string_value(json_object_get(priv, "file_location"));
 	c->trigger_type = json_string_value(json_object_get(r->doc, "trigger"));
 	c->job_params = json_object_get(priv, "job_params");
 	c->task_key = t->key;
@@ -1329,6 +1338,27 @@ static void run_timers(struct jrun *r, int64_t now)
 			r->advance = true;
 		}
 	}
+}
+
+static bool run_succeeded(const struct jrun *r)
+{
+	const char *res = json_string_value(
+		json_object_get(json_object_get(r->doc, "state"), "result_state"));
+	return r->life == RL_TERMINATED && res && strcmp(res, "SUCCESS") == 0;
+}
+
+void runs_on_end(struct runs *rs, void (*cb)(void *arg, int64_t job_id, bool failed), void *arg)
+{
+	rs->on_end = cb;
+	rs->on_end_arg = arg;
+}
+
+int runs_job_active(const struct runs *rs, int64_t job_id)
+{
+	int n = 0;
+	for (const struct jrun *r = rs->active; r; r = r->next)
+		n += r->job_id == job_id && r->limited && !r->finished;
+	return n;
 }
 
 static int64_t next_timer(void *arg)
@@ -2033,6 +2063,9 @@ static void post_commit(void *arg, int commit_rc)
 		more |= r->dirty || r->advance;
 		if (r->finished && !r->dirty) {
 			*pp = r->next;
+			if (rs->on_end && r->limited)
+				rs->on_end(rs->on_end_arg, r->job_id,
+						  !run_succeeded(r));
 			jrun_free(r);
 			continue;
 		}
@@ -2188,7 +2221,7 @@ static int open_run(struct engine_op *op, struct store *st)
 		.next_timer = next_timer,
 		.timer = timer_due,
 	};
-	engine_set_hooks(rs->e, &h);
+	engine_add_hooks(rs->e, &h);
 	queue_tick(rs);
 	return 0;
 }

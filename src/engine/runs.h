@@ -67,12 +67,22 @@ struct run_request {
 	const char *idem_token;	   /* NULL: none */
 	int64_t parent_task_run_id; /* RUN_JOB_TASK: the task run waiting for it */
 	const json_t *queue;	   /* run-now's queue ({enabled}) or NULL: as the job says */
+	int64_t trigger_ms;	   /* the scheduled instant ({{job.trigger.time}}); 0: now */
+	const json_t *schedule;	   /* PERIODIC from a cron schedule: the run's `schedule` */
+	const char *file_location; /* FILE_ARRIVAL: the folder that fired */
 };
 
 /* Creates a run (engine thread, inside a transaction). With a token already
  * used, answers that run instead and creates nothing. 0, or -1 with err. */
 int runs_create(struct runs *rs, struct store *st, const struct run_request *rq, int64_t *run_id,
 		int64_t *number_in_job, struct model_error *err);
+
+/* cb is called on the engine thread once a job run's end is durable (the
+ * scheduler starts a continuous job's next run from there). Engine thread. */
+void runs_on_end(struct runs *rs, void (*cb)(void *arg, int64_t job_id, bool failed), void *arg);
+
+/* Job runs of job_id not terminal yet (engine thread). */
+int runs_job_active(const struct runs *rs, int64_t job_id);
 
 /* The hourly creation limit (jobs/create and runs/submit count): 0 and the
  * creation is counted, or -1 with a 429 in err. */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "model/schema.h"
+#include "util/civil.h"
 #include "util/strbuf.h"
 #include "util/utf8.h"
 
@@ -423,44 +424,6 @@ int dynref_check(const char *s, const char *path, const struct dynref_scope *sco
 }
 
 /* --- time ------------------------------------------------------------------------- */
-
-struct civil {
-	long long year;
-	int month, day, hour, minute, second, ms, iso_weekday;
-};
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* UTC fields of ms since the epoch, for every int64_t: days to a
- * proleptic Gregorian date by H. Hinnant's civil_from_days. No gmtime: it
- * is banned (scripts/checksrc.sh) and time_t need not span int64_t ms. */
-static void civil_from_ms(int64_t ms, struct civil *c)
-{
-	int64_t days = floor_div(ms, 86400000);
-	int64_t rem = ms % 86400000; /* not ms - days * 86400000: that overflows */
-	if (rem < 0)
-		rem += 86400000;
-	c->hour = (int)(rem / 3600000);
-	c->minute = (int)(rem / 60000 % 60);
-	c->second = (int)(rem / 1000 % 60);
-	c->ms = (int)(rem % 1000);
-	/* 1970-01-01 was a Thursday (ISO weekday 4). */
-	c->iso_weekday = (int)((days % 7 + 7 + 3) % 7) + 1;
-
-	int64_t z = days + 719468; /* days since 0000-03-01 */
-	int64_t era = floor_div(z, 146097);
-	int64_t doe = z - era * 146097; /* 0 .. 146096 */
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	c->day = (int)(doy - (153 * mp + 2) / 5 + 1);
-	c->month = (int)(mp < 10 ? mp + 3 : mp - 9);
-	c->year = (long long)(yoe + era * 400 + (c->month <= 2));
-}
 
 static int format_time(char *buf, size_t n, int64_t ms, enum time_arg arg)
 {

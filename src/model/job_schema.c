@@ -11,9 +11,8 @@
 #include <strings.h>
 
 #include "model/job.h"
+#include "model/schedule.h"
 #include "model/schema.h"
-#include "sched/cron.h"
-#include "sched/tz.h"
 
 /* --- field macros: designated initializers, so a table row reads as a row -- */
 #define STR(n)                               \
@@ -160,25 +159,13 @@ static int exclusive(json_t *obj, const struct sch_path *path, const char *const
 static int check_cron(json_t *v, const struct sch_path *path, struct model_error *err)
 {
 	(void)path;
-	struct cron_expr e;
-	char why[256];
-	if (cron_parse(json_string_value(v), &e, why, sizeof(why)) == 0)
-		return 0;
-	return model_fail(
-		err, 400, MODEL_INVALID,
-		"Invalid quartz_cron_expression: %.256s. %s (jobsd uses Quartz cron syntax)",
-		json_string_value(v), why);
+	return schedule_check_cron(json_string_value(v), NULL, err);
 }
 
 static int check_timezone(json_t *v, const struct sch_path *path, struct model_error *err)
 {
-	char canonical[256], w[SCH_PATH_TEXT];
-	if (tz_id_check(json_string_value(v), NULL, canonical, sizeof(canonical)) == 0)
-		return 0;
-	return model_fail(err, 400, MODEL_INVALID,
-			  "Invalid timezone_id '%.256s' in '%s': not a Java time zone id known to "
-			  "this server",
-			  json_string_value(v), sch_path_text(path, w, sizeof(w)));
+	char w[SCH_PATH_TEXT];
+	return schedule_check_timezone(json_string_value(v), sch_path_text(path, w, sizeof(w)), err);
 }
 
 static int check_git_provider(json_t *v, const struct sch_path *path, struct model_error *err)

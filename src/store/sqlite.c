@@ -78,6 +78,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX runs_active ON runs(run_id) WHERE active = 1 AND parent_id = 0;",
 	/* 3: the retention sweep's finished job runs by start time. */
 	"CREATE INDEX runs_done_by_start ON runs(start_ms) WHERE active = 0 AND parent_id = 0;",
+	/* 4: the scheduler's journal, one row per job with a trigger; it goes
+	 * with its job. */
+	"CREATE TABLE triggers ("
+	"  job_id INTEGER PRIMARY KEY,"
+	"  last_ms INTEGER NOT NULL,"
+	"  mark INTEGER NOT NULL);"
+	"CREATE TRIGGER jobs_drop_trigger AFTER DELETE ON jobs BEGIN "
+	"  DELETE FROM triggers WHERE job_id = old.job_id; END;",
 };
 
 enum stmt_id {
@@ -113,6 +121,9 @@ enum stmt_id {
 	ST_RUN_DELETE,
 	ST_RUN_BY_TOKEN,
 	ST_COUNTER_NEXT,
+	ST_TRIGGER_PUT,
+	ST_TRIGGER_DELETE,
+	ST_TRIGGER_LIST,
 	ST_SEQ_INIT,
 	ST_SEQ_NEXT,
 	ST_COUNT
@@ -176,6 +187,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RUN_BY_TOKEN] = "SELECT run_id FROM runs WHERE idem_token = ?1",
 	[ST_COUNTER_NEXT] = "INSERT INTO counters(name, n) VALUES (?1, 1) "
 			    "ON CONFLICT(name) DO UPDATE SET n = n + 1 RETURNING n",
+	[ST_TRIGGER_PUT] = "INSERT INTO triggers(job_id, last_ms, mark) VALUES (?1, ?2, ?3) "
+			   "ON CONFLICT(job_id) DO UPDATE SET last_ms = ?2, mark = ?3",
+	[ST_TRIGGER_DELETE] = "DELETE FROM triggers WHERE job_id = ?1",
+	[ST_TRIGGER_LIST] = "SELECT job_id, last_ms, mark FROM triggers ORDER BY job_id",
 	/* Job ids come from the jobs table's AUTOINCREMENT sequence, so an id
 	 * reserved for a runs/submit run is never given to a job. */
 	[ST_SEQ_INIT] = "INSERT INTO sqlite_sequence(name, seq) SELECT 'jobs', 0 "
@@ -1049,6 +1064,48 @@ static int sq_run_delete(struct store *st, int64_t run_id)
 	return rc;
 }
 
+static int sq_trigger_put(struct store *st, const struct store_trigger *t)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_TRIGGER_PUT);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, t->job_id);
+	sqlite3_bind_int64(q, 2, t->last_ms);
+	sqlite3_bind_int64(q, 3, t->mark);
+	return step_done(c, q, "trigger put");
+}
+
+static int sq_trigger_delete(struct store *st, int64_t job_id)
+{
+	struct conn *c = &S(st)->w;
+	sqlite3_stmt *q = stmt(c, ST_TRIGGER_DELETE);
+	if (!q)
+		return STORE_ERR;
+	sqlite3_bind_int64(q, 1, job_id);
+	return step_done(c, q, "trigger delete");
+}
+
+static int sq_trigger_list(struct store *st, int (*cb)(void *, const struct store_trigger *),
+			   void *arg)
+{
+	struct conn *c = conn_for(S(st));
+	sqlite3_stmt *q = c ? stmt(c, ST_TRIGGER_LIST) : NULL;
+	int rc, res = STORE_OK;
+	if (!q)
+		return STORE_ERR;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_trigger t = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+					  sqlite3_column_int64(q, 2)};
+		if (cb(arg, &t))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		res = fail(c, rc, "trigger list");
+	sqlite3_reset(q);
+	return res;
+}
+
 /* Runs a statement that yields one integer. */
 static int one_int(struct conn *c, sqlite3_stmt *q, int64_t *out, const char *what)
 {
@@ -1196,6 +1253,9 @@ static const struct store_backend sqlite_backend = {
 	.run_by_token = sq_run_by_token,
 	.counter_next = sq_counter_next,
 	.job_reserve_id = sq_job_reserve_id,
+	.trigger_put = sq_trigger_put,
+	.trigger_delete = sq_trigger_delete,
+	.trigger_list = sq_trigger_list,
 };
 
 int store_open_sqlite(struct store **out, const char *data_dir, char *err, size_t errlen)

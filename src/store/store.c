@@ -170,3 +170,19 @@ int store_run_list_expired(struct store *st, int64_t before_ms, int limit,
 {
 	return st->ops->run_list_expired(st, before_ms, limit, cb, arg);
 }
+
+int store_trigger_put(struct store *st, const struct store_trigger *t)
+{
+	return st->ops->trigger_put(st, t);
+}
+
+int store_trigger_delete(struct store *st, int64_t job_id)
+{
+	return st->ops->trigger_delete(st, job_id);
+}
+
+int store_trigger_list(struct store *st, int (*cb)(void *arg, const struct store_trigger *t),
+		       void *arg)
+{
+	return st->ops->trigger_list(st, cb, arg);
+}

@@ -201,6 +201,22 @@ int store_counter_next(struct store *st, const char *name, int64_t *out);
 /* A job id that no job will ever get (the job of a runs/submit run). */
 int store_job_reserve_id(struct store *st, int64_t *out);
 
+/* --- the scheduler's journal ----------------------------------------------------
+ * One row per job with a trigger (engine/sched.c): what has been fired, so a
+ * restart neither fires an instant twice nor forgets one. Deleting the job
+ * deletes its row. */
+struct store_trigger {
+	int64_t job_id;
+	int64_t last_ms; /* the last instant fired, or since when the trigger counts */
+	int64_t mark;	 /* file arrival: the newest file change already triggered (ns) */
+};
+
+int store_trigger_put(struct store *st, const struct store_trigger *t);
+int store_trigger_delete(struct store *st, int64_t job_id);
+/* Every row, by job id; cb returns non-zero to stop. */
+int store_trigger_list(struct store *st, int (*cb)(void *arg, const struct store_trigger *t),
+		       void *arg);
+
 /* --- the backend table --------------------------------------------------------- */
 struct store_backend {
 	const char *name;
@@ -246,6 +262,10 @@ struct store_backend {
 	int (*run_by_token)(struct store *st, const char *token, int64_t *run_id);
 	int (*counter_next)(struct store *st, const char *name, int64_t *out);
 	int (*job_reserve_id)(struct store *st, int64_t *out);
+	int (*trigger_put)(struct store *st, const struct store_trigger *t);
+	int (*trigger_delete)(struct store *st, int64_t job_id);
+	int (*trigger_list)(struct store *st, int (*cb)(void *, const struct store_trigger *),
+			    void *arg);
 };
 
 /* Every backend's state begins with this. */

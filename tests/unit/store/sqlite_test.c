@@ -162,7 +162,7 @@ static void test_open_creates_schema(void **state)
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 3);
+	assert_int_equal(sqlite3_column_int(q, 0), 4);
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "SELECT group_concat(name, ',') FROM (SELECT name FROM "
@@ -172,7 +172,7 @@ static void test_open_creates_schema(void **state)
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(q, 0),
-			    "counters,jobs,meta,runs,tokens,users");
+			    "counters,jobs,meta,runs,tokens,triggers,users");
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 
