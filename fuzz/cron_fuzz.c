@@ -1,5 +1,5 @@
 /* cron_fuzz.c - libFuzzer target for the schedule parsers: cron_parse(),
- * cron_format() and tz_id_check().
+ * cron_format() and tz_id_check(), and for cron_next() on what parses.
  *
  * Beyond "never crash", it checks what callers rely on: the error message is
  * always a NUL-terminated string within its buffer, a parsed expression
@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "sched/cron.h"
+#include "sched/cron_next.h"
 #include "sched/tz.h"
+#include "sched/tzif.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +59,30 @@ static void check_invariants(const struct cron_expr *e)
 		      e->years[2] == 3);
 }
 
+/* Three fire times in a row from a few starts: each a whole second,
+ * strictly after the previous one, and the search always ends. */
+static void check_next(const struct cron_expr *e, const uint8_t *data, size_t size)
+{
+	static struct tzdb *db;
+	static const char *const zones[] = {"UTC", "America/New_York", "Australia/Lord_Howe"};
+	if (!db)
+		db = tzdb_open(NULL);
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * 1099511628211ull;
+	const struct tzif *z = tzdb_get(db, zones[h % 3], NULL, 0);
+	CHECK(z != NULL);
+	/* 1970..2100, millisecond precision. */
+	int64_t t = (int64_t)(h >> 8) % 4102444800000LL;
+	for (int i = 0; i < 3; i++) {
+		int64_t next;
+		if (cron_next(e, z, t, &next) < 0)
+			break;
+		CHECK(next > t && next % 1000 == 0);
+		t = next;
+	}
+}
+
 static void check_err(const char *err, size_t errlen)
 {
 	CHECK(memchr(err, '\0', errlen) != NULL);
@@ -83,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(strlen(buf) < CRON_MAX_LEN);
 		CHECK(cron_parse(buf, &again, err, sizeof(err)) == 0);
 		CHECK(memcmp(&e, &again, sizeof(e)) == 0);
+		check_next(&e, data, size);
 	} else {
 		CHECK(err[0] != '\0');
 		static const struct cron_expr zero;
