@@ -13,7 +13,7 @@ BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlit
   libssl-dev libcurl4-openssl-dev tzdata ca-certificates python3"
 TEST_PKGS="libcmocka-dev python3 python3-pytest python3-requests openssl sqlite3 clang
   libclang-rt-14-dev llvm-14 strace procps git python3-nbclient python3-nbformat
-  python3-ipykernel"
+  python3-ipykernel openjdk-17-jdk-headless libquartz2-java"
 BENCH_PKGS="wrk nginx-light"
 
 pkgs=$BUILD_PKGS

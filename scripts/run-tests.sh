@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-tests.sh - runs every test and prints the counts; called by `make test`.
 #
-#   scripts/run-tests.sh               unit + integration + SDK + fuzz smoke
+#   scripts/run-tests.sh               unit + Quartz differential + integration + SDK + fuzz smoke
 #   scripts/run-tests.sh --unit-only   unit tests of BUILD (default build/asan)
 #
 # Unit tests and the integration suite run against the sanitizer build
@@ -57,6 +57,17 @@ if [ $UNIT_ONLY -eq 1 ]; then
   echo "$summary"
   exit $failed
 fi
+
+# --- Quartz differential test: cron_next() against Quartz 2.3.2 itself (tests/quartz) ---
+if tests/quartz/run.sh "$BUILD" >build/quartz.log 2>&1; then
+  grep '^expected differences' build/quartz.log
+else
+  failed=1
+  head -n 120 build/quartz.log >&2
+fi
+qline=$(grep -E '^quartz differential:' build/quartz.log | tail -n 1)
+summary="$summary
+${qline:-quartz differential: no result (see build/quartz.log)}"
 
 # --- integration tests (pytest against a real jobsd; runtime tests of the Python side) --
 export JOBSD_BIN="$PWD/$BUILD/jobsd" JOBCTL_BIN="$PWD/$BUILD/jobctl"

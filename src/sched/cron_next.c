@@ -410,7 +410,11 @@ static int step(struct search *s)
 	return 0;
 }
 
-int cron_next(const struct cron_expr *e, const struct tzif *z, int64_t after_ms, int64_t *next_ms)
+/* One search as Quartz does it. 0 and *next_ms; -1: no firing; -2: the
+ * search does not end, and *stuck_ms is the first instant of the month
+ * after the one it is stuck in. */
+static int search(const struct cron_expr *e, const struct tzif *z, int64_t after_ms,
+		  int64_t *next_ms, int64_t *stuck_ms)
 {
 	struct search s = {.e = e, .cl = {.z = z}};
 
@@ -428,6 +432,22 @@ int cron_next(const struct cron_expr *e, const struct tzif *z, int64_t after_ms,
 			*next_ms = s.cl.t * 1000;
 			return 0;
 		}
+	}
+	jc_set_day(&s.cl, 1, jc_get(&s.cl, F_MONTH) + 1);
+	jc_complete(&s.cl);
+	*stuck_ms = s.cl.t * 1000;
+	return -2;
+}
+
+int cron_next(const struct cron_expr *e, const struct tzif *z, int64_t after_ms, int64_t *next_ms)
+{
+	for (int i = 0; i <= CRON_NEXT_MAX_SKIPS; i++) {
+		int64_t stuck;
+		int rc = search(e, z, after_ms, next_ms, &stuck);
+		if (rc != -2)
+			return rc;
+		/* Where Quartz would search forever, go on after that month. */
+		after_ms = stuck - 1000 > after_ms ? stuck - 1000 : after_ms + 86400000LL;
 	}
 	return -1;
 }

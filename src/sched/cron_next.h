@@ -14,7 +14,8 @@
  *     current year + 100);
  *   - where Quartz's search never ends (LW in a month whose last weekday
  *     does not exist locally, such as Pacific/Apia in December 2011), the
- *     search gives up after CRON_NEXT_MAX_STEPS steps and reports no time.
+ *     search gives up after CRON_NEXT_MAX_STEPS steps and starts again in
+ *     the next month: that month has no firing.
  *
  * Threads: pure; any thread.
  */
@@ -27,9 +28,12 @@
 
 struct tzif;
 
-/* Steps of the search before it gives up; real expressions need well under
- * a hundred per year searched. */
-#define CRON_NEXT_MAX_STEPS 100000
+/* Steps of one search before it counts as endless; real expressions need
+ * a few per year searched (the worst, Feb 29 on a 5th weekday, about 400
+ * from 1970 to 2099). */
+#define CRON_NEXT_MAX_STEPS 20000
+/* Months skipped, one after the other, before cron_next() reports none. */
+#define CRON_NEXT_MAX_SKIPS 24
 
 /* The first firing instant strictly after after_ms (epoch milliseconds), in
  * epoch milliseconds (always a whole second). Returns 0 and *next_ms, or -1

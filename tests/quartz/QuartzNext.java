@@ -159,8 +159,10 @@ public class QuartzNext {
 				System.exit(2);
 			}
 		}
-		BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-		Writer w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+		BufferedReader r =
+			new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+		Writer w = new BufferedWriter(
+			new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
 		Worker worker = new Worker();
 		worker.start();
 		String line;

@@ -247,6 +247,11 @@ class Gen:
                        (1.5, stp), (1, lst)])
 
     def expr(self, y, profile="general"):
+        if profile == "dst" and self.r.random() < 0.15:
+            # Every second or every minute, in hours around the transitions or all day.
+            return self.pick(["* * * * * ?", "* * 0-4 * * ?", "* * 1,2,3 ? * *", "* * 22-2 * * ?",
+                              "0 * * * * ?", "0 * 0-3 * * ?", "0 * 1-2 ? * *", "30 * * * * ?",
+                              "* 0-5,55-59 * * * ?", "* 30-59 1 * * ?"])
         if profile == "dst":
             s = self.pick(["0"] * 6 + ["*", "0/30", "0,30", "*/15", "59", "30", "0-5"])
             m = self.pick(["0", "0", "30", "*", "0/15", "*/30", "45", "15,45", "0/5", "59",

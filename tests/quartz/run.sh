@@ -17,7 +17,7 @@ BUILD=${1:-build/asan}
 COUNT=${QUARTZ_DIFF_COUNT:-10000}
 SEED=${QUARTZ_DIFF_SEED:-20261121}
 JDK=/usr/lib/jvm/java-17-openjdk-amd64
-CP=/usr/share/java/quartz2.jar:/usr/share/java/slf4j-api.jar
+CP=/usr/share/java/quartz2.jar
 PY=/usr/bin/python3
 DIR=tests/quartz
 OUT=$BUILD/quartz
@@ -33,7 +33,7 @@ mkdir -p "$OUT/classes"
 
 # The oracle, compiled when its source is newer than its class.
 if [ ! -f "$OUT/classes/QuartzNext.class" ] ||
-  [ "$DIR/QuartzNext.java" -nt "$OUT/classes/QuartzNext.class" ]; then
+  [ -n "$(find "$DIR/QuartzNext.java" -newer "$OUT/classes/QuartzNext.class")" ]; then
   "$JDK/bin/javac" -nowarn -d "$OUT/classes" -cp "$CP" "$DIR/QuartzNext.java"
 fi
 oracle=$("$JDK/bin/java" -cp "$CP:$OUT/classes" QuartzNext --version)
