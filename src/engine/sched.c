@@ -51,6 +51,7 @@
 enum kind { K_CRON, K_PERIODIC, K_FILE, K_CONTINUOUS };
 
 struct file_watch {
+	struct trig *next; /* the scheduler's list of file triggers */
 	char dir[PATH_MAX]; /* on disk */
 	char *url;	    /* as the job says: {{job.trigger.file_arrival.location}} */
 	int wd;		    /* inotify watch, -1 while the folder is missing */
@@ -91,6 +92,7 @@ struct sched {
 	int64_t backoff_ms; /* doubles while commits fail */
 	int ino_fd;
 	struct engine_watch ino_watch;
+	struct trig *files; /* the file-arrival triggers, for inotify events */
 	bool reload;
 };
 
@@ -186,6 +188,10 @@ static struct trig *find(const struct sched *s, int64_t job_id)
 
 static void map_put(struct sched *s, struct trig *t)
 {
+	if (t->fw) {
+		t->fw->next = s->files;
+		s->files = t;
+	}
 	if (2 * (s->count + 1) > s->map_cap) {
 		struct trig **old = s->map;
 		size_t old_cap = s->map_cap;
@@ -221,6 +227,11 @@ static void trig_free(struct sched *s, struct trig *t)
 	if (!t)
 		return;
 	if (t->fw) {
+		struct trig **pp = &s->files;
+		while (*pp && *pp != t)
+			pp = &(*pp)->fw->next;
+		if (*pp)
+			*pp = t->fw->next;
 		if (t->fw->wd >= 0 && s->ino_fd >= 0)
 			inotify_rm_watch(s->ino_fd, t->fw->wd);
 		free(t->fw->url);
@@ -426,11 +437,10 @@ static void on_inotify(struct engine_watch *w)
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
-			/* Few jobs watch folders: a scan of the heap's file
-			 * triggers beats keeping a second index. */
-			for (size_t i = 0; i < s->map_cap; i++) {
-				struct trig *t = s->map[i];
-				if (!t || !t->fw || (t->fw->wd != ev->wd && !(ev->mask & IN_Q_OVERFLOW)))
+			/* Few jobs watch folders: a walk of their list beats
+			 * an index by watch descriptor. */
+			for (struct trig *t = s->files; t; t = t->fw->next) {
+				if (t->fw->wd != ev->wd && !(ev->mask & IN_Q_OVERFLOW))
 					continue;
 				if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
 					t->fw->wd = -1;
@@ -679,6 +689,7 @@ static void clear(struct sched *s)
 		trig_free(s, s->map[i]);
 	free(s->map);
 	s->map = NULL;
+	s->files = NULL;
 	s->map_cap = s->count = 0;
 	s->heap_n = 0;
 }
