@@ -50,7 +50,7 @@ static const struct setting settings[] = {
 	NUM(task_grace_ms, 0, 3600000,
 	    "ms between SIGTERM and SIGKILL when a task is cancelled or times out (10000)"),
 	NUM(allow_local_files, 0, 1,
-	    "1: spark_python_task.python_file may name a file on this machine (0)"),
+	    "1: python_file and file_arrival urls may name local files and folders (0)"),
 	NUM(run_retention_days, 1, 36500,
 	    "finished runs older than this many days are deleted with their files (60)"),
 	NUM(max_concurrent_task_runs, 1, 1000000,

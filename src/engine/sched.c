@@ -314,7 +314,8 @@ static int64_t period_of(const json_t *p)
 {
 	int64_t n = json_integer_value(json_object_get(p, "interval"));
 	const char *u = json_string_value(json_object_get(p, "unit"));
-	int64_t unit = !u ? 0 : strcmp(u, "HOURS") == 0 ? 3600000 : strcmp(u, "DAYS") == 0 ? 86400000 :
+	int64_t unit = !u ? 0 : strcmp(u, "MINUTES") == 0 ? 60000 :
+			  strcmp(u, "HOURS") == 0 ? 3600000 : strcmp(u, "DAYS") == 0 ? 86400000 :
 			  strcmp(u, "WEEKS") == 0 ? 7 * 86400000LL : 0;
 	return n > 0 && unit ? n * unit : 0;
 }
@@ -416,6 +417,12 @@ static int64_t newest_change(const char *dir)
 	return newest;
 }
 
+static int rescan_ms(const struct sched *s) { return s->cfg.rescan_ms > 0 ? s->cfg.rescan_ms : 60000; }
+
+/* A folder that does not exist (yet, or any more) is looked for this often,
+ * so that one made later is watched within a second. */
+#define MISSING_FOLDER_MS 1000
+
 static void watch_folder(struct sched *s, struct trig *t)
 {
 	if (s->ino_fd < 0 || t->fw->wd >= 0 || t->paused)
@@ -425,7 +432,11 @@ static void watch_folder(struct sched *s, struct trig *t)
 					      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 }
 
-static int rescan_ms(const struct sched *s) { return s->cfg.rescan_ms > 0 ? s->cfg.rescan_ms : 60000; }
+/* When to look at a file trigger's folder again without an event. */
+static int64_t next_look(const struct sched *s, const struct trig *t, int64_t now)
+{
+	return now + (t->fw->wd < 0 ? MISSING_FOLDER_MS : rescan_ms(s));
+}
 
 static void on_inotify(struct engine_watch *w)
 {
@@ -557,8 +568,8 @@ static void fire_continuous(struct sched *s, struct store *st, struct trig *t, i
 static void fire_file(struct sched *s, struct store *st, struct trig *t, int64_t now)
 {
 	struct file_watch *fw = t->fw;
-	int64_t next = now + rescan_ms(s);
 	watch_folder(s, t);
+	int64_t next = next_look(s, t, now);
 	int64_t newest = newest_change(fw->dir);
 	if (newest > t->mark) {
 		int64_t quiet = newest / 1000000 > fw->changed_ms ? newest / 1000000 : fw->changed_ms;
@@ -676,7 +687,7 @@ static int load_job(void *arg, const struct store_job *j)
 		return 0;
 	const struct store_trigger *row = row_of(l, j->job_id);
 	/* No journal row yet (nothing fired since the job was saved): from now. */
-	t->last_ms = row ? row->last_ms : l->now;
+	t->last_ms = row ? row->last_ms : t->kind == K_FILE ? 0 : l->now;
 	t->mark = row ? row->mark : 0;
 	map_put(l->s, t);
 	schedule_first(l->s, t, l->now);
@@ -771,16 +782,18 @@ int sched_job_saved(struct sched *s, struct store *st, int64_t job_id, const jso
 	int64_t now = now_ms(s);
 	t->last_ms = now;
 	if (t->fw) {
-		/* Files already there when the trigger is set do not count. */
+		/* Files already there when the trigger is set do not count, and
+		 * min_time_between_triggers_seconds counts from a firing only. */
 		int64_t newest = newest_change(t->fw->dir);
 		t->mark = newest > 0 ? newest : 0;
+		t->last_ms = 0;
 	}
 	if (journal(st, t) != STORE_OK)
 		s->reload = true;
 	map_put(s, t);
 	schedule_first(s, t, now);
 	if (t->kind == K_FILE)
-		set_due(s, t, now + rescan_ms(s));
+		set_due(s, t, next_look(s, t, now));
 	return 0;
 }
 

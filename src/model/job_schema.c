@@ -763,6 +763,15 @@ static int check_settings(json_t *o, const struct sch_path *path, struct model_e
 	static const char *const when[] = {"schedule", "trigger", "continuous", NULL};
 	if (sch_count_present(o, when) > 1)
 		return exclusive(o, path, when, false, err);
+	if (json_array_size(json_object_get(o, "triggers")) > 0) {
+		/* Nothing would read the list, so nothing in it would ever fire. */
+		char w[SCH_PATH_TEXT];
+		sch_path_render(path, w, sizeof(w));
+		return model_fail(err, 400, MODEL_INVALID,
+				  "%s%striggers: the multi-trigger list (a preview of the service) is "
+				  "not supported by jobsd; use schedule, trigger or continuous",
+				  w, *w ? "." : "");
+	}
 	if (json_object_get(o, "triggers") && sch_count_present(o, when) > 0) {
 		char w[SCH_PATH_TEXT];
 		sch_path_render(path, w, sizeof(w));

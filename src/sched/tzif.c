@@ -426,6 +426,22 @@ void tzif_free(struct tzif *z)
 
 /* --- lookups -------------------------------------------------------------------- */
 
+/* A transition's wall-clock key. Saturating: a malformed file may put a
+ * transition at the ends of int64_t. */
+static int64_t wall_key(int64_t at, int32_t off)
+{
+	int64_t k;
+	return __builtin_add_overflow(at, off, &k) ? (at < 0 ? INT64_MIN : INT64_MAX) : k;
+}
+
+/* Instants past +-2^50 s (35 million years) are answered as at that bound:
+ * no date arithmetic on them can overflow. */
+static int64_t bounded(int64_t t)
+{
+	const int64_t lim = (int64_t)1 << 50;
+	return t < -lim ? -lim : t > lim ? lim : t;
+}
+
 static int32_t rule_offset_at(const struct tzif *z, int64_t t)
 {
 	if (!z->rule.has_dst)
@@ -440,6 +456,7 @@ static int32_t rule_offset_at(const struct tzif *z, int64_t t)
 
 int32_t tzif_offset_at(const struct tzif *z, int64_t t)
 {
+	t = bounded(t);
 	if (z->n == 0 || t < z->at[0])
 		return z->n == 0 && z->has_footer ? rule_offset_at(z, t) : z->off_before;
 	if (t >= z->at[z->n - 1])
@@ -469,13 +486,14 @@ static int32_t rule_offset_for_wall(const struct tzif *z, int64_t w)
 		off = tr[0].off == z->rule.dst_off ? z->rule.std_off : z->rule.dst_off;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (tr[i].at > after && tr[i].at + tr[i].off <= w)
+		if (tr[i].at > after && wall_key(tr[i].at, tr[i].off) <= w)
 			off = tr[i].off;
 	return off;
 }
 
 int32_t tzif_offset_for_wall(const struct tzif *z, int64_t w)
 {
+	w = bounded(w);
 	if (z->n == 0)
 		return z->has_footer ? rule_offset_for_wall(z, w) : z->off_before;
 	/* OpenJDK ZoneInfo.getTransitionIndex(date, WALL_TIME), including
@@ -483,7 +501,7 @@ int32_t tzif_offset_for_wall(const struct tzif *z, int64_t w)
 	int64_t low = 0, high = (int64_t)z->n - 1;
 	while (low <= high) {
 		int64_t mid = (low + high) / 2;
-		int64_t key = z->at[mid] + z->off[mid];
+		int64_t key = wall_key(z->at[mid], z->off[mid]);
 		if (key < w)
 			low = mid + 1;
 		else if (key > w)
@@ -588,7 +606,7 @@ const struct tzif *tzdb_get(struct tzdb *db, const char *id, char *err, size_t e
 		struct tzif *z = load(db, id, err, errlen);
 		struct tzdb_entry *e = z ? malloc(sizeof(*e) + strlen(id) + 1) : NULL;
 		if (e) {
-			strcpy(e->id, id);
+			memcpy(e->id, id, strlen(id) + 1);
 			e->zone = z;
 			e->next = db->bucket[h];
 			db->bucket[h] = e;

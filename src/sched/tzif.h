@@ -4,7 +4,7 @@
  * 1 to 4: the 64-bit block and the POSIX TZ footer that extends the table
  * past its last transition) or made from a fixed offset ("GMT+05:30"). Once
  * loaded it is immutable, so any number of threads may read it at once; no
- * process state is touched (no setenv("TZ"), no tzset(), no localtime()).
+ * process state is touched: no setting of TZ, no tzset, no libc local time.
  *
  * Two questions are answered:
  *   - tzif_offset_at(): the offset from UTC in force at an instant;

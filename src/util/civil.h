@@ -2,7 +2,7 @@
  *
  * Days are counted from 1970-01-01 (day 0), for every int64_t that does not
  * overflow the year: H. Hinnant's days_from_civil / civil_from_days. No
- * gmtime()/timegm(): they are banned (scripts/checksrc.sh), depend on
+ * gmtime and timegm: they are banned (scripts/checksrc.sh), depend on
  * time_t's range and, for timegm, on the process's TZ.
  * Threads: pure functions; any thread.
  */
