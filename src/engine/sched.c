@@ -232,7 +232,11 @@ static void trig_free(struct sched *s, struct trig *t)
 			pp = &(*pp)->fw->next;
 		if (*pp)
 			*pp = t->fw->next;
-		if (t->fw->wd >= 0 && s->ino_fd >= 0)
+		/* Jobs watching the same folder share its watch descriptor. */
+		bool shared = false;
+		for (struct trig *o = s->files; o && !shared; o = o->fw->next)
+			shared = o->fw->wd == t->fw->wd;
+		if (t->fw->wd >= 0 && s->ino_fd >= 0 && !shared)
 			inotify_rm_watch(s->ino_fd, t->fw->wd);
 		free(t->fw->url);
 		free(t->fw);

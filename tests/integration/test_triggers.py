@@ -180,6 +180,21 @@ def test_file_arrival_in_a_folder_made_or_remade_after_the_trigger(server, tmp_p
         assert [r["trigger"] for r in job_runs(server, j)] == ["FILE_ARRIVAL"]
 
 
+def test_two_jobs_on_one_folder_and_one_deleted(server, tmp_path):
+    """Two jobs watch the same folder (the kernel gives them one watch).
+    Deleting one must not stop the other's watch: its run comes within
+    seconds, not at the next minute's rescan."""
+    mark_file(server)
+    shared = "/Users/admin@example.com/shared"
+    mkdirs(server, shared)
+    a = mark_job(server, tmp_path / "a", trigger={"file_arrival": {"url": shared}})
+    b = mark_job(server, tmp_path / "b", trigger={"file_arrival": {"url": shared}})
+    server.ok("POST", "/api/2.1/jobs/delete", json={"job_id": a})
+    upload(server, f"{shared}/y.csv")
+    wait_until(lambda: job_runs(server, b), 5, interval=0.05, what="a run of the job left")
+    assert [r["trigger"] for r in job_runs(server, b)] == ["FILE_ARRIVAL"]
+
+
 CLOUD_URLS = ["s3://bucket/x", "s3://bucket/landing/", "gs://bucket/x",
               "abfss://container@account.dfs.core.windows.net/x", "dbfs:/mnt/landing",
               "relative/folder", "file:///tmp/landing"]
