@@ -81,12 +81,13 @@ static void post_commit_all(struct engine *e, int rc)
 			e->hooks[i].post_commit(e->hooks[i].arg, rc);
 }
 
-/* Waits until there is something to do: fires watches and timers, drains
- * the eventfd. Returns with the queue lock released. */
-static void wait_events(struct engine *e)
+/* Waits up to timeout ms (-1: until there is something to do), then fires
+ * watches and due timers and drains the eventfd. Called without the queue
+ * lock. */
+static void wait_events(struct engine *e, int timeout)
 {
 	struct epoll_event ev[64];
-	int n = epoll_wait(e->epfd, ev, 64, sleep_ms(e));
+	int n = epoll_wait(e->epfd, ev, 64, timeout);
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.ptr == NULL) {
 			uint64_t v;
@@ -105,9 +106,16 @@ static void wait_events(struct engine *e)
 static struct engine_op *take_batch(struct engine *e)
 {
 	pthread_mutex_lock(&e->lock);
+	if (e->head) {
+		/* Writes keep coming: still look at events and timers between
+		 * batches, or a busy API would hold back every firing. */
+		pthread_mutex_unlock(&e->lock);
+		wait_events(e, 0);
+		pthread_mutex_lock(&e->lock);
+	}
 	while (!e->head && !e->stopping) {
 		pthread_mutex_unlock(&e->lock);
-		wait_events(e);
+		wait_events(e, sleep_ms(e));
 		pthread_mutex_lock(&e->lock);
 	}
 	struct engine_op *batch = e->head, *last = e->head;

@@ -7,11 +7,13 @@
  * answer built in done() never acknowledges a write that is not on disk.
  *
  * The thread waits in epoll: on the op queue (an eventfd), on file
- * descriptors other modules watch (the run engine's attempt pidfds) and on
- * the next timer of its hooks. The run engine (engine/runs.c) sits on the
- * hooks: it writes what changed in memory just before each commit and acts on
- * the outcome right after, so no transition is observable before it is
- * durable and no process is started for a transition that was not.
+ * descriptors other modules watch (the run engine's attempt pidfds, the
+ * scheduler's inotify descriptor) and on the next timer of its hooks. The
+ * run engine (engine/runs.c) and the scheduler (engine/sched.c) sit on the
+ * hooks: the run engine writes what changed in memory just before each
+ * commit and acts on the outcome right after, so no transition is
+ * observable before it is durable and no process is started for a
+ * transition that was not.
  *
  * Threads: engine_submit from any thread; run(), done(), watch callbacks and
  * hooks are called on the engine thread only and must not block on anything
@@ -40,7 +42,7 @@ struct engine_op {
 
 int engine_start(struct engine **out, struct store *st);
 
-/* Hooks of the run engine; all called on the engine thread. */
+/* Hooks of the run engine or the scheduler; all called on the engine thread. */
 struct clock;
 
 struct engine_hooks {

@@ -541,12 +541,19 @@ static void advance(struct runs *rs, struct store *st, struct jrun *r);
 /* --- per-job concurrency: max_concurrent_runs, the queue -------------------------- */
 
 /* Runs of the job that hold a slot: started and not finished. */
-static int slots_taken(const struct runs *rs, int64_t job_id)
+/* Job runs of job_id not finished, QUEUED ones counted or not. */
+static int job_runs_open(const struct runs *rs, int64_t job_id, bool queued)
 {
 	int n = 0;
 	for (const struct jrun *r = rs->active; r; r = r->next)
-		n += r->job_id == job_id && r->limited && !r->finished && r->life != RL_QUEUED;
+		n += r->job_id == job_id && r->limited && !r->finished &&
+		     (queued || r->life != RL_QUEUED);
 	return n;
+}
+
+static int slots_taken(const struct runs *rs, int64_t job_id)
+{
+	return job_runs_open(rs, job_id, false);
 }
 
 static void queued_message(const struct runs *rs, const struct jrun *r, bool workspace,
@@ -1355,10 +1362,7 @@ void runs_on_end(struct runs *rs, void (*cb)(void *arg, int64_t job_id, bool fai
 
 int runs_job_active(const struct runs *rs, int64_t job_id)
 {
-	int n = 0;
-	for (const struct jrun *r = rs->active; r; r = r->next)
-		n += r->job_id == job_id && r->limited && !r->finished;
-	return n;
+	return job_runs_open(rs, job_id, true);
 }
 
 static int64_t next_timer(void *arg)

@@ -44,9 +44,18 @@
 #define NONE INT64_MAX
 /* Firings per op: bounds one transaction; the rest go in the next. */
 #define FIRE_BATCH 256
-/* A continuous job whose run failed waits 10 s, doubling, at most 10 min. */
+/* A continuous job whose run failed waits 10 s, doubling, at most 10 min;
+ * after a success the next run starts at least CONT_MIN_GAP_MS after the
+ * previous one started (a run that ends at once must not spin). */
 #define CONT_BACKOFF_MS 10000
 #define CONT_BACKOFF_MAX 600000
+#define CONT_MIN_GAP_MS 1000
+/* A continuous job whose runs a limit refuses looks again this often. */
+#define CONT_REFUSED_MS 60000
+/* A firing whose write failed is tried again after this long. */
+#define RETRY_MS 1000
+/* File arrival: at most one scan of a folder per this long (default). */
+#define SCAN_GAP_MS 250
 
 enum kind { K_CRON, K_PERIODIC, K_FILE, K_CONTINUOUS };
 
@@ -57,6 +66,7 @@ struct file_watch {
 	int wd;		    /* inotify watch, -1 while the folder is missing */
 	int64_t min_between_ms, wait_after_ms;
 	int64_t changed_ms; /* last event seen (0: none since the last firing) */
+	int64_t scanned_ms; /* last scan of the folder */
 };
 
 struct trig {
@@ -93,7 +103,10 @@ struct sched {
 	int ino_fd;
 	struct engine_watch ino_watch;
 	struct trig *files; /* the file-arrival triggers, for inotify events */
-	bool reload;
+	bool reload;  /* memory is ahead of the store: reload after this commit */
+	bool touched; /* memory changed in this transaction */
+	bool need_load; /* a reload failed: the timer tries again */
+	bool watch_warned; /* inotify_add_watch failed for another reason than a missing folder */
 };
 
 static int64_t now_ms(const struct sched *s) { return clock_now_ms(s->cfg.clock); }
@@ -343,7 +356,7 @@ static int trig_from_settings(const struct sched *s, int64_t job_id, const json_
 	struct trig *t;
 	if (sc) {
 		t = trig_new(job_id, K_CRON, sig, is_paused(sc));
-		char why[160];
+		char why[160] = "";
 		const char *expr = json_string_value(json_object_get(sc, "quartz_cron_expression"));
 		const char *zone = json_string_value(json_object_get(sc, "timezone_id"));
 		if (!expr || !zone || cron_parse(expr, &t->cron, why, sizeof(why)) < 0 ||
@@ -410,10 +423,12 @@ static int64_t newest_change(const char *dir)
 		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		int64_t ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		int64_t cs = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-		if (cs > ns)
-			ns = cs; /* a file moved in keeps its mtime; its ctime is new */
+		/* ctime, not mtime: the kernel sets it (a file moved in, or
+		 * given an old or future mtime, still gets the current time). */
+		int64_t ns;
+		if (__builtin_mul_overflow((int64_t)st.st_ctim.tv_sec, 1000000000, &ns))
+			ns = INT64_MAX - 1000000000;
+		ns += st.st_ctim.tv_nsec;
 		if (ns > newest)
 			newest = ns;
 	}
@@ -431,9 +446,16 @@ static void watch_folder(struct sched *s, struct trig *t)
 {
 	if (s->ino_fd < 0 || t->fw->wd >= 0 || t->paused)
 		return;
+	/* Finished files only: written and closed, or moved in (a workspace
+	 * import renames its temporary file into place). */
 	t->fw->wd = inotify_add_watch(s->ino_fd, t->fw->dir,
-				      IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB |
-					      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+				      IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |
+					      IN_ONLYDIR);
+	if (t->fw->wd < 0 && errno != ENOENT && errno != ENOTDIR && !s->watch_warned) {
+		log_warn("scheduler: cannot watch %s (%s): file arrival looks every %d ms instead",
+			 t->fw->dir, strerror(errno), MISSING_FOLDER_MS);
+		s->watch_warned = true;
+	}
 }
 
 /* When to look at a file trigger's folder again without an event. */
@@ -462,6 +484,10 @@ static void on_inotify(struct engine_watch *w)
 				t->fw->changed_ms = now;
 				set_due(s, t, now);
 			}
+			/* A folder moved away keeps its watch: drop it, the
+			 * folder is looked for again by its path. */
+			if (ev->mask & IN_MOVE_SELF)
+				inotify_rm_watch(s->ino_fd, ev->wd);
 		}
 	}
 }
@@ -472,16 +498,6 @@ static int journal(struct store *st, const struct trig *t)
 {
 	struct store_trigger row = {t->job_id, t->last_ms, t->mark};
 	return store_trigger_put(st, &row);
-}
-
-/* Journals a firing; on failure memory is ahead of the store, and the
- * commit's outcome reloads it. */
-static bool journal_fire(struct sched *s, struct store *st, const struct trig *t)
-{
-	if (journal(st, t) == STORE_OK)
-		return true;
-	s->reload = true;
-	return false;
 }
 
 /* For ON_FAILURE: every task without its own retry policy is retried. */
@@ -498,63 +514,107 @@ static void retry_forever(json_t *settings)
 	}
 }
 
-/* Creates the run of a firing. 0, or -1 (logged) if none was created. */
-static int start_run(struct sched *s, struct store *st, const struct trig *t,
-		     enum run_trigger why, int64_t instant)
+enum fired {
+	FIRED,	   /* journaled with its run */
+	REFUSED,   /* journaled; a limit (429, max_concurrent_runs 0) made no run: logged */
+	NOT_FIRED, /* nothing written: try again later */
+};
+
+/* Creates the run of a firing. */
+static enum fired start_run(struct sched *s, struct store *st, const struct trig *t,
+			    enum run_trigger why, int64_t instant)
 {
 	struct store_job job;
 	int rc = store_job_get(st, t->job_id, &job);
 	if (rc != STORE_OK) {
-		log_warn("scheduler: job %lld cannot be read (%s); its firing is skipped",
+		log_warn("scheduler: job %lld cannot be read (%s); its firing waits",
 			 (long long)t->job_id, store_rc_name(rc));
-		return -1;
+		return NOT_FIRED;
 	}
 	json_t *settings = json_loads(job.settings, 0, NULL);
-	if (settings && t->kind == K_CONTINUOUS && t->retry_on_failure)
-		retry_forever(settings);
-	struct run_request rq = {
-		.job_id = t->job_id,
-		.settings = settings,
-		.creator = job.creator,
-		.type = RUN_TYPE_JOB_RUN,
-		.trigger = why,
-		.trigger_ms = instant,
-		.schedule = t->kind == K_CRON ? json_object_get(settings, "schedule") : NULL,
-		.file_location = t->fw ? t->fw->url : NULL,
-	};
-	int64_t id = 0, number;
+	enum fired res = FIRED;
 	struct model_error err = {0};
-	rc = settings ? runs_create(s->rs, st, &rq, &id, &number, &err) : -1;
-	if (rc != 0)
-		log_warn("scheduler: job %lld: no run was created for its %s firing: %s",
+	if (!settings) {
+		model_fail(&err, 500, "INTERNAL_ERROR", "its settings cannot be read");
+		res = NOT_FIRED;
+	} else if (t->kind == K_CONTINUOUS &&
+		   json_integer_value(json_object_get(settings, "max_concurrent_runs")) == 0) {
+		/* Every run would be SKIPPED at once, and the next would follow. */
+		model_fail(&err, 400, MODEL_INVALID, "max_concurrent_runs is 0");
+		res = REFUSED;
+	} else {
+		if (t->kind == K_CONTINUOUS && t->retry_on_failure)
+			retry_forever(settings);
+		struct run_request rq = {
+			.job_id = t->job_id,
+			.settings = settings,
+			.creator = job.creator,
+			.type = RUN_TYPE_JOB_RUN,
+			.trigger = why,
+			.trigger_ms = instant,
+			.schedule = t->kind == K_CRON ? json_object_get(settings, "schedule") : NULL,
+			.file_location = t->fw ? t->fw->url : NULL,
+		};
+		int64_t id, number;
+		if (runs_create(s->rs, st, &rq, &id, &number, &err) != 0)
+			res = err.status >= 500 ? NOT_FIRED : REFUSED;
+	}
+	if (res != FIRED)
+		log_warn("scheduler: job %lld: no run for its %s firing%s: %s",
 			 (long long)t->job_id, run_trigger_name(why),
-			 settings ? err.message : "its settings cannot be read");
+			 res == NOT_FIRED ? " yet" : "", err.message);
 	json_decref(settings);
 	store_job_release(&job);
-	return rc;
+	return res;
+}
+
+/* The journal row and the run of one firing, in a savepoint of their own:
+ * both are written or neither. On NOT_FIRED t's journal fields are as
+ * before. */
+static enum fired fire_run(struct sched *s, struct store *st, struct trig *t, enum run_trigger why,
+			   int64_t instant, int64_t last_ms, int64_t mark)
+{
+	int64_t old_last = t->last_ms, old_mark = t->mark;
+	enum fired res = NOT_FIRED;
+	t->last_ms = last_ms;
+	t->mark = mark;
+	if (store_savepoint(st) == STORE_OK) {
+		res = journal(st, t) == STORE_OK ? start_run(s, st, t, why, instant) : NOT_FIRED;
+		if (res == NOT_FIRED)
+			store_savepoint_rollback(st);
+		else
+			store_savepoint_release(st);
+	}
+	if (res == NOT_FIRED) {
+		t->last_ms = old_last;
+		t->mark = old_mark;
+	}
+	return res;
 }
 
 static void fire_cron(struct sched *s, struct store *st, struct trig *t, int64_t now)
 {
 	int64_t instant = t->due, next;
+	if (fire_run(s, st, t, TRIGGER_PERIODIC, instant, instant, t->mark) == NOT_FIRED) {
+		set_due(s, t, now + RETRY_MS);
+		return;
+	}
 	if (cron_next(&t->cron, t->tz, instant, &next) < 0)
 		next = NONE;
 	else if (next <= now && cron_next(&t->cron, t->tz, now, &next) < 0)
 		next = NONE; /* missed more than one: one catch-up run, then on from now */
-	t->last_ms = instant;
-	if (journal_fire(s, st, t))
-		start_run(s, st, t, TRIGGER_PERIODIC, instant);
 	set_due(s, t, next);
 }
 
 static void fire_periodic(struct sched *s, struct store *st, struct trig *t, int64_t now)
 {
 	int64_t instant = t->due, next = instant + t->period_ms;
+	if (fire_run(s, st, t, TRIGGER_PERIODIC, instant, instant, t->mark) == NOT_FIRED) {
+		set_due(s, t, now + RETRY_MS);
+		return;
+	}
 	if (next <= now)
 		next = instant + t->period_ms * ((now - instant) / t->period_ms + 1);
-	t->last_ms = instant;
-	if (journal_fire(s, st, t))
-		start_run(s, st, t, TRIGGER_PERIODIC, instant);
 	set_due(s, t, next);
 }
 
@@ -564,14 +624,24 @@ static void fire_continuous(struct sched *s, struct store *st, struct trig *t, i
 	set_due(s, t, NONE);
 	if (runs_job_active(s->rs, t->job_id) > 0)
 		return;
-	t->last_ms = now;
-	if (!journal_fire(s, st, t) || start_run(s, st, t, TRIGGER_CONTINUOUS, now) != 0)
-		set_due(s, t, now + CONT_BACKOFF_MS);
+	switch (fire_run(s, st, t, TRIGGER_CONTINUOUS, now, now, t->mark)) {
+	case FIRED: break;
+	case REFUSED: set_due(s, t, now + CONT_REFUSED_MS); break;
+	case NOT_FIRED: set_due(s, t, now + RETRY_MS); break;
+	}
 }
 
 static void fire_file(struct sched *s, struct store *st, struct trig *t, int64_t now)
 {
 	struct file_watch *fw = t->fw;
+	/* Events come in bursts (a copy, a batch of files): one scan for
+	 * them all, as each scan reads the whole folder. */
+	int64_t gap = s->cfg.scan_gap_ms < 0 ? 0 : s->cfg.scan_gap_ms ? s->cfg.scan_gap_ms : SCAN_GAP_MS;
+	if (now < fw->scanned_ms + gap) {
+		set_due(s, t, fw->scanned_ms + gap);
+		return;
+	}
+	fw->scanned_ms = now;
 	watch_folder(s, t);
 	int64_t next = next_look(s, t, now);
 	int64_t newest = newest_change(fw->dir);
@@ -585,11 +655,10 @@ static void fire_file(struct sched *s, struct store *st, struct trig *t, int64_t
 			set_due(s, t, t->last_ms + fw->min_between_ms);
 			return;
 		}
-		t->mark = newest;
-		t->last_ms = now;
-		fw->changed_ms = 0;
-		if (journal_fire(s, st, t))
-			start_run(s, st, t, TRIGGER_FILE_ARRIVAL, now);
+		if (fire_run(s, st, t, TRIGGER_FILE_ARRIVAL, now, now, newest) == NOT_FIRED)
+			next = now + RETRY_MS;
+		else
+			fw->changed_ms = 0;
 	}
 	set_due(s, t, next);
 }
@@ -599,6 +668,7 @@ static int fire_op(struct engine_op *op, struct store *st)
 	struct sched *s = (struct sched *)((char *)op - offsetof(struct sched, fire));
 	int64_t now = now_ms(s);
 	s->fire_queued = false;
+	s->touched = true;
 	for (int n = 0; n < FIRE_BATCH && s->heap_n && s->heap[0]->due <= now; n++) {
 		struct trig *t = s->heap[0];
 		switch (t->kind) {
@@ -615,8 +685,10 @@ static void fire_done(struct engine_op *op, int run_rc, int commit_rc)
 {
 	struct sched *s = (struct sched *)((char *)op - offsetof(struct sched, fire));
 	(void)run_rc;
-	if (commit_rc != STORE_OK && s->fire_queued) {
-		/* The op never ran (no transaction): try again shortly. */
+	(void)commit_rc;
+	if (s->fire_queued) {
+		/* The op never ran (no transaction, or no savepoint for it):
+		 * try again shortly rather than never. */
 		s->fire_queued = false;
 		s->retry_at = now_ms(s) + 200;
 	}
@@ -693,35 +765,75 @@ static int load_job(void *arg, const struct store_job *j)
 	/* No journal row yet (nothing fired since the job was saved): from now. */
 	t->last_ms = row ? row->last_ms : t->kind == K_FILE ? 0 : l->now;
 	t->mark = row ? row->mark : 0;
+	if (!row && t->fw) {
+		/* Saved before the journal existed: only files from now on. */
+		int64_t newest = newest_change(t->fw->dir);
+		t->mark = newest > 0 ? newest : 0;
+	}
 	map_put(l->s, t);
 	schedule_first(l->s, t, l->now);
 	return 0;
 }
 
-static void clear(struct sched *s)
+/* The triggers held, taken out of the scheduler (which is left empty) so
+ * that a reload can be built aside and the old state kept if it fails. */
+struct state {
+	struct trig **map, **heap, *files;
+	size_t map_cap, count, heap_n, heap_cap;
+};
+
+static struct state take_state(struct sched *s)
 {
-	for (size_t i = 0; i < s->map_cap; i++)
-		trig_free(s, s->map[i]);
-	free(s->map);
-	s->map = NULL;
+	struct state o = {s->map, s->heap, s->files, s->map_cap, s->count, s->heap_n, s->heap_cap};
+	s->map = s->heap = NULL;
 	s->files = NULL;
-	s->map_cap = s->count = 0;
-	s->heap_n = 0;
+	s->map_cap = s->count = s->heap_n = s->heap_cap = 0;
+	return o;
 }
 
-/* Everything from the store (start-up, or after a failed commit). */
+static void put_state(struct sched *s, const struct state *o)
+{
+	s->map = o->map;
+	s->heap = o->heap;
+	s->files = o->files;
+	s->map_cap = o->map_cap;
+	s->count = o->count;
+	s->heap_n = o->heap_n;
+	s->heap_cap = o->heap_cap;
+}
+
+/* Frees o's triggers; watches that the held state shares stay. */
+static void free_state(struct sched *s, struct state *o)
+{
+	for (size_t i = 0; i < o->map_cap; i++)
+		trig_free(s, o->map[i]);
+	free(o->map);
+	free(o->heap);
+}
+
+/* Everything from the store (start-up, or after a failed commit). On
+ * failure the state held before stays, and a reload is tried again later. */
 static int load(struct sched *s)
 {
 	struct load_ctx l = {.s = s, .now = now_ms(s)};
-	clear(s);
+	struct state old = take_state(s);
 	int rc = store_trigger_list(s->st, collect_row, &l);
 	struct store_job_query q = {.limit = INT_MAX, .above_id = 0};
 	if (rc == STORE_OK)
 		rc = store_job_list(s->st, &q, load_job, &l);
 	free(l.rows);
-	if (rc != STORE_OK)
-		log_error("scheduler: cannot load the jobs' triggers: %s", store_rc_name(rc));
-	return rc == STORE_OK ? 0 : -1;
+	if (rc != STORE_OK) {
+		log_error("scheduler: cannot load the jobs' triggers (%s); trying again",
+			  store_rc_name(rc));
+		struct state partial = take_state(s);
+		put_state(s, &old);
+		free_state(s, &partial);
+		s->need_load = true;
+		return -1;
+	}
+	free_state(s, &old);
+	s->need_load = false;
+	return 0;
 }
 
 /* --- hooks --------------------------------------------------------------------------- */
@@ -742,6 +854,10 @@ static void timer(void *arg)
 	struct sched *s = arg;
 	if (s->fire_queued)
 		return;
+	if (s->need_load && load(s) < 0) {
+		s->retry_at = now_ms(s) + s->backoff_ms;
+		return;
+	}
 	s->retry_at = 0;
 	s->fire_queued = true;
 	engine_submit(s->e, &s->fire);
@@ -750,13 +866,17 @@ static void timer(void *arg)
 static void post_commit(void *arg, int commit_rc)
 {
 	struct sched *s = arg;
-	if (commit_rc == STORE_OK && !s->reload) {
-		s->backoff_ms = 0;
+	/* Memory is ahead of the store only if this transaction changed it
+	 * and did not commit (or a write inside it failed). */
+	bool reload = s->reload || (commit_rc != STORE_OK && s->touched);
+	s->reload = s->touched = false;
+	if (!reload) {
+		if (commit_rc == STORE_OK)
+			s->backoff_ms = 0;
 		return;
 	}
-	/* Memory is ahead of the store: read it back, and fire again only
-	 * after a pause that grows while commits keep failing. */
-	s->reload = false;
+	/* Read it back, and fire again only after a pause that grows while
+	 * commits keep failing (a full disk): never a busy loop. */
 	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 100;
 	if (s->backoff_ms > 5000)
 		s->backoff_ms = 5000;
@@ -777,23 +897,32 @@ int sched_job_saved(struct sched *s, struct store *st, int64_t job_id, const jso
 		trig_free(s, t); /* unchanged: keeps its journal and due time */
 		return 0;
 	}
-	drop(s, job_id);
-	if (!t) {
-		if (cur && store_trigger_delete(st, job_id) != STORE_OK)
-			s->reload = true;
-		return 0;
-	}
 	int64_t now = now_ms(s);
-	t->last_ms = now;
-	if (t->fw) {
-		/* Files already there when the trigger is set do not count, and
-		 * min_time_between_triggers_seconds counts from a firing only. */
-		int64_t newest = newest_change(t->fw->dir);
-		t->mark = newest > 0 ? newest : 0;
-		t->last_ms = 0;
+	int rc = STORE_OK;
+	if (t) {
+		t->last_ms = now;
+		if (t->fw) {
+			/* Files already there when the trigger is set do not
+			 * count, and min_time_between_triggers_seconds counts
+			 * from a firing only. */
+			int64_t newest = newest_change(t->fw->dir);
+			t->mark = newest > 0 ? newest : 0;
+			t->last_ms = 0;
+		}
+		rc = journal(st, t);
+	} else if (cur) {
+		rc = store_trigger_delete(st, job_id);
 	}
-	if (journal(st, t) != STORE_OK)
-		s->reload = true;
+	if (rc != STORE_OK) {
+		trig_free(s, t);
+		return model_fail(err, 500, "INTERNAL_ERROR",
+				  "the job's trigger could not be saved (%s)", store_rc_name(rc));
+	}
+	/* Nothing can fail from here: the caller's write stands. */
+	s->touched = true;
+	drop(s, job_id);
+	if (!t)
+		return 0;
 	map_put(s, t);
 	schedule_first(s, t, now);
 	if (t->kind == K_FILE)
@@ -801,7 +930,11 @@ int sched_job_saved(struct sched *s, struct store *st, int64_t job_id, const jso
 	return 0;
 }
 
-void sched_job_deleted(struct sched *s, int64_t job_id) { drop(s, job_id); }
+void sched_job_deleted(struct sched *s, int64_t job_id)
+{
+	s->touched = true;
+	drop(s, job_id);
+}
 
 void sched_run_ended(void *arg, int64_t job_id, bool failed)
 {
@@ -810,7 +943,10 @@ void sched_run_ended(void *arg, int64_t job_id, bool failed)
 	if (!t || t->kind != K_CONTINUOUS || t->paused)
 		return;
 	t->failures = failed ? t->failures + 1 : 0;
-	int64_t wait = 0;
+	int64_t now = now_ms(s);
+	int64_t wait = t->last_ms + CONT_MIN_GAP_MS - now;
+	if (wait < 0)
+		wait = 0;
 	if (t->failures > 0) {
 		wait = CONT_BACKOFF_MS;
 		for (int i = 1; i < t->failures && wait < CONT_BACKOFF_MAX; i++)
@@ -818,7 +954,7 @@ void sched_run_ended(void *arg, int64_t job_id, bool failed)
 		if (wait > CONT_BACKOFF_MAX)
 			wait = CONT_BACKOFF_MAX;
 	}
-	set_due(s, t, now_ms(s) + wait);
+	set_due(s, t, now + wait);
 }
 
 size_t sched_size(const struct sched *s) { return s->count; }
@@ -896,8 +1032,8 @@ void sched_close(struct sched *s)
 {
 	if (!s)
 		return;
-	clear(s);
-	free(s->heap);
+	struct state held = take_state(s);
+	free_state(s, &held);
 	if (s->ino_fd >= 0)
 		close(s->ino_fd);
 	free(s);

@@ -1,11 +1,11 @@
 /* sched.h - the scheduler: when a job starts by itself (reference §2.1, §7).
  *
  * A job has at most one of: schedule (Quartz cron in a time zone),
- * trigger.periodic (every N hours, days or weeks), trigger.file_arrival (new
+ * trigger.periodic (every N minutes, hours, days or weeks), trigger.file_arrival (new
  * files in a folder) or continuous (a new run as soon as the last one ends);
  * each can be PAUSED. The scheduler keeps every unpaused one in memory, with
  * its next due time in a min-heap on the engine's clock (virtual in tests),
- * and fires on the engine thread: inside one transaction it writes the
+ * and fires on the engine thread: inside one savepoint it writes the
  * fired instant to the journal (store_trigger_put) and creates the run
  * (runs_create, so max_concurrent_runs skips or queues it exactly as for
  * run-now). Both commit or neither does, so an instant never fires twice,
@@ -18,8 +18,11 @@
  * Quartz's default misfire policy for cron triggers (FIRE_ONCE_NOW).
  *
  * Memory follows the store: every change is made in memory inside the
- * transaction that writes it; a transaction that fails to commit reloads
- * the scheduler from the store.
+ * transaction that writes it, after the last step that can fail (callers
+ * must not fail their op after sched_job_saved succeeded); a transaction
+ * that changed memory and failed to commit reloads the scheduler from the
+ * store (built aside: if that read fails too, the old state stays and the
+ * reload is tried again).
  *
  * Threads: everything on the engine thread, except sched_open/sched_close
  * (main thread, around the engine's life).
@@ -47,6 +50,8 @@ struct sched_config {
 	const char *workspace_root; /* on disk: file_arrival urls that are workspace folders */
 	bool allow_local_dirs;	   /* file_arrival may name file:///local/folder */
 	int rescan_ms;		   /* file arrival: look again this often anyway (0: 60 s) */
+	int scan_gap_ms;	   /* file arrival: at most one scan per folder per this long
+				    * (0: 250 ms; < 0: none) */
 };
 
 /* Loads every job's trigger and installs the engine hooks. */

@@ -9,12 +9,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "model/schedule.h"
 #include "sched/cron_next.h"
 #include "sched/tzif.h"
 #include "util/civil.h"
+#include "util/clock.h"
 
 #define PREVIEW_MAX 10000
 
@@ -108,13 +108,6 @@ static int usage(FILE *errout)
 	return 2;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cron_command(int argc, char **argv, FILE *out, FILE *errout)
 {
 	const char *expr = NULL, *zone = NULL, *from = NULL;
@@ -164,7 +157,7 @@ int cron_command(int argc, char **argv, FILE *out, FILE *errout)
 		tzdb_close(db);
 		return 2;
 	}
-	int64_t t = now_ms();
+	int64_t t = clock_now_ms(&clock_system);
 	if (from && cron_parse_instant(from, z, &t) < 0) {
 		fprintf(errout,
 			"--from '%s': expected ISO 8601 (2026-03-08T01:30:00Z, "

@@ -16,8 +16,9 @@
  *     transition (the later of the two instants). docs/internals/cron.md
  *     shows the derivation from OpenJDK's ZoneInfo.
  *
- * struct tzdb caches loaded zones by canonical id (sched/tz.h) behind a
- * mutex: zones are loaded once and live as long as the tzdb.
+ * struct tzdb caches loaded zones by the id asked for (any id sched/tz.h
+ * accepts; an alias and its zone are two entries) behind a mutex: zones are
+ * loaded once and live as long as the tzdb.
  *
  * Times are seconds since the epoch; offsets are seconds east of UTC.
  */
