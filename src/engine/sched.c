@@ -5,7 +5,8 @@
  * time (each trig knows its heap index, so a change is O(log n)). A trig
  * carries only what firing needs: the parsed cron expression and its zone,
  * the period, or the watched folder. The run's settings are read from the
- * store when it fires, so memory stays at about 150 bytes per schedule.
+ * store when it fires, so memory stays at about 190 bytes per schedule
+ * (bench/README.md: a 152-byte trig, its map slot and heap slot).
  *
  * Firing: the engine's timer hook submits one op when the heap's top is
  * due; inside it every due trigger fires (journal + runs_create) and gets
