@@ -15,7 +15,10 @@
  *       come up as often as they do in a year), next to two references timed
  *       on the same zone and the same instants in the same pass:
  *         localtime_r   glibc's conversion of an instant to local time, with TZ
- *                       set to the zone in this process (tzset once per zone)
+ *                       set to the zone in this process (tzset once per zone).
+ *                       setenv("TZ") is what jobsd itself never does; here it
+ *                       is the reference being measured, in a single-threaded
+ *                       process that exists only for that.
  *         tzif_offset   one tzif_offset_at() lookup (jobsd's own TZif table)
  *       Each call is timed on its own (CLOCK_MONOTONIC around it, minus the
  *       median cost of an empty timing pair) for p50/p99; a second pass times

@@ -264,6 +264,7 @@ int engine_start(struct engine **out, struct store *st)
 	if (!e)
 		return -1;
 	e->store = st;
+	e->tfd = -1;
 	e->epfd = epoll_create1(EPOLL_CLOEXEC);
 	e->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
@@ -285,7 +286,7 @@ int engine_start(struct engine **out, struct store *st)
 	*out = e;
 	return 0;
 fail:
-	if (e->tfd > 0)
+	if (e->tfd >= 0)
 		close(e->tfd);
 	if (e->epfd >= 0)
 		close(e->epfd);

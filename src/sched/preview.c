@@ -86,10 +86,11 @@ int cron_parse_instant(const char *s, const struct tzif *z, int64_t *ms)
 		int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
 		if (fixed_digits(&p, 2, &oh) < 0)
 			return -1;
-		if (*p == ':')
+		bool colon = *p == ':';
+		if (colon)
 			p++;
-		if (*p && fixed_digits(&p, 2, &om) < 0)
-			return -1;
+		if ((*p || colon) && fixed_digits(&p, 2, &om) < 0)
+			return -1; /* "+05:" and "+05:3" are refused, "+05" is +05:00 */
 		if (oh > 23 || om > 59)
 			return -1;
 		off = sign * (oh * 3600 + om * 60);
